@@ -1,0 +1,41 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8000
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/audit.db
+export LEDGER_SIGNING_KEY ?= $(CURDIR)/var/ledger-signing.key
+export LEDGER_ORIGIN ?= strike-audit.local/ledger
+
+.PHONY: run test install migrate seed demo clean openapi
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+install: $(BIN)/.installed
+
+var:
+	mkdir -p var
+
+# The same three commands run in docker-compose's `migrate` service.
+migrate: install var
+	$(BIN)/alembic upgrade head
+	$(BIN)/flask --app service policies load
+
+run: migrate
+	$(BIN)/gunicorn --config service/gunicorn_conf.py --bind 127.0.0.1:$(PORT) service.wsgi:app
+
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+openapi: install
+	$(BIN)/flask --app service openapi write --format=yaml openapi.yaml
+
+demo: install
+	$(BIN)/python -m service.demo --url http://127.0.0.1:$(PORT)
+
+clean:
+	rm -rf $(VENV) var
