@@ -1,0 +1,37 @@
+"""Settings from environment variables, with the defaults documented in the README."""
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_database_url() -> str:
+    return f"sqlite:///{REPO_ROOT / 'var' / 'audit.db'}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = field(default_factory=_default_database_url)
+    ledger_signing_key: str = str(REPO_ROOT / "var" / "ledger-signing.key")
+    ledger_origin: str = "strike-audit.local/ledger"
+    max_body_bytes: int = 1 << 20
+    max_batch_body_bytes: int = 16 << 20
+    max_batch_items: int = 1000
+    # Reports dated later than now + this are rejected: nobody reports a strike before it happens.
+    future_tolerance_seconds: int = 300
+    db_pool_size: int = 5
+    db_timeout_seconds: float = 5.0
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(cls, environ=os.environ) -> "Settings":
+        defaults = cls()
+        return cls(
+            database_url=environ.get("DATABASE_URL") or defaults.database_url,
+            ledger_signing_key=environ.get("LEDGER_SIGNING_KEY") or defaults.ledger_signing_key,
+            ledger_origin=environ.get("LEDGER_ORIGIN") or defaults.ledger_origin,
+            db_pool_size=int(environ.get("DB_POOL_SIZE", defaults.db_pool_size)),
+            db_timeout_seconds=float(environ.get("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds)),
+            log_level=environ.get("LOG_LEVEL", defaults.log_level),
+        )
