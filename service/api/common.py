@@ -1,0 +1,30 @@
+"""What every protected operation shares: the role check and its OpenAPI description."""
+from flask import current_app
+from sqlalchemy.orm import sessionmaker
+
+from ..auth import require_role
+from ..errors import PROBLEM_JSON
+from ..http import Blueprint
+from ..schemas.problem import ProblemSchema
+
+ANY_ROLE = ("reporter", "auditor", "admin")
+
+
+def sessions() -> sessionmaker:
+    return current_app.extensions["db_sessions"]
+
+
+def problem(blp: Blueprint, status: int, description: str):
+    return blp.alt_response(status, schema=ProblemSchema, description=description, content_type=PROBLEM_JSON)
+
+
+def protected(blp: Blueprint, *roles: str):
+    """Require one of `roles`, and say so (bearer auth, 401, 403) in the OpenAPI document."""
+
+    def decorator(view):
+        view = require_role(*roles)(view)
+        view = problem(blp, 401, "No valid API key")(view)
+        view = problem(blp, 403, f"The key's role is not one of: {', '.join(roles)}")(view)
+        return blp.doc(security=[{"bearerAuth": []}])(view)
+
+    return decorator

@@ -1,0 +1,65 @@
+"""The application factory: configuration, database, API, blueprints and error handling."""
+from flask import Flask, Response
+from flask_smorest import Api
+
+from . import http, logs
+from .cli import register_commands
+from .config import Settings
+from .db import make_engine, make_session_factory
+from .errors import register_error_handlers
+from .schemas.problem import ProblemSchema
+
+
+class AuditApi(Api):
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self):
+        """Errors are mapped in one place, service.errors, not by flask-smorest."""
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    settings = Settings.from_env()
+    app = Flask(__name__, static_folder=None)
+    app.config.from_mapping(
+        SETTINGS=settings,
+        DATABASE_URL=settings.database_url,
+        MAX_BODY_BYTES=settings.max_body_bytes,
+        MAX_BATCH_BODY_BYTES=settings.max_batch_body_bytes,
+        API_TITLE="Strike-event compliance audit service",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX=None,  # the spec is served as YAML at /openapi.yaml below
+        API_SPEC_OPTIONS={
+            "info": {"description": "Checks after-the-fact strike reports against the authorized-use "
+                                    "policy in force and keeps a verifiable audit ledger. It never "
+                                    "selects or recommends targets."},
+            "components": {"securitySchemes": {"bearerAuth": {"type": "http", "scheme": "bearer"}}},
+        },
+    )
+    if test_config:
+        app.config.update(test_config)
+    logs.configure_logging(settings.log_level)
+
+    engine = make_engine(app.config["DATABASE_URL"], settings.db_pool_size, settings.db_timeout_seconds)
+    app.extensions["db_engine"] = engine
+    app.extensions["db_sessions"] = make_session_factory(engine)
+
+    logs.install_request_ids(app)  # first, so even a refused body gets a request id
+    http.install(app)
+    register_error_handlers(app)
+    api = AuditApi(app)
+    _register_blueprints(api)
+
+    @app.get("/openapi.yaml")
+    def openapi_yaml():
+        return Response(api.spec.to_yaml(), mimetype="application/yaml")
+
+    register_commands(app)
+    return app
+
+
+def _register_blueprints(api: Api) -> None:
+    from .api import catalog, events, health, policies
+
+    for module in (health, events, policies, catalog):
+        api.register_blueprint(module.blp)

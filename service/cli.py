@@ -1,0 +1,71 @@
+"""flask --app service ...: API keys and loading the bundled policies."""
+import click
+from flask import Flask, current_app
+from sqlalchemy import select
+
+from . import auth
+from .errors import Problem
+from .models import ApiKey
+from .policy_store import load_bundled
+from .schemas.fields import format_utc
+
+
+def _sessions():
+    return current_app.extensions["db_sessions"]
+
+
+keys = click.Group("keys", help="Create, list and revoke API keys.")
+
+
+@keys.command("create")
+@click.option("--name", required=True, help="The identity recorded on everything this key does.")
+@click.option("--role", required=True, type=click.Choice(auth.ROLES))
+def create_key(name: str, role: str) -> None:
+    """Create a key; it is printed once, alone on the last line, and stored only as a hash."""
+    try:
+        with _sessions()() as session, session.begin():
+            key = auth.create_key(session, name, role)
+    except (ValueError, Problem) as error:
+        raise click.ClickException(str(error)) from error
+    click.echo(f"Created {role} key {name!r}. Store it now: it cannot be shown again.")
+    click.echo(key)
+
+
+@keys.command("list")
+def list_keys() -> None:
+    """Name, role, creation time and revocation time of every key (never the key)."""
+    with _sessions()() as session:
+        for key in session.scalars(select(ApiKey).order_by(ApiKey.name)):
+            revoked = f"revoked {format_utc(key.revoked_at)}" if key.revoked_at else "active"
+            click.echo(f"{key.name}\t{key.role}\t{format_utc(key.created_at)}\t{revoked}")
+
+
+@keys.command("revoke")
+@click.argument("name")
+def revoke_key(name: str) -> None:
+    """Revoke a key at once; requests with it get 401 from then on."""
+    try:
+        with _sessions()() as session, session.begin():
+            auth.revoke_key(session, name)
+    except Problem as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"Revoked {name!r}.")
+
+
+policies = click.Group("policies", help="Policy versions.")
+
+
+@policies.command("load")
+def load_policies() -> None:
+    """Load the bundled policy versions and munition catalog (idempotent)."""
+    try:
+        with _sessions()() as session, session.begin():
+            published, munitions = load_bundled(session)
+    except Problem as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"Loaded {published} new policy version(s) and {munitions} new munition(s).")
+
+
+def register_commands(app: Flask) -> None:
+    for group in (keys, policies):
+        app.cli.add_command(group)

@@ -1,0 +1,100 @@
+"""Domain errors and the one place that turns any error into RFC 9457 problem+json."""
+import logging
+
+from flask import Flask, g, jsonify
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(Exception):
+    """An error an API client can act on. `errors` maps field paths to messages."""
+
+    status = 400
+    title = "Bad Request"
+
+    def __init__(self, detail: str, errors: dict | None = None, status: int | None = None,
+                 title: str | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = errors
+        self.status = status or self.status
+        self.title = title or self.title
+        self.headers = headers or {}
+
+
+class ValidationProblem(Problem):
+    title = "Invalid request"
+
+
+class NotFound(Problem):
+    status, title = 404, "Not Found"
+
+
+class Conflict(Problem):
+    status, title = 409, "Conflict"
+
+
+class Unauthorized(Problem):
+    status, title = 401, "Unauthorized"
+
+
+class Forbidden(Problem):
+    status, title = 403, "Forbidden"
+
+
+def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
+    """marshmallow's nested {"target": {"lat": [...]}} -> {"target.lat": [...]}."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, dict):
+        for key, value in messages.items():
+            path = f"{prefix}.{key}" if prefix else str(key)
+            if key == "_schema":
+                path = prefix or "body"
+            for sub_path, sub_messages in flatten_errors(value, path).items():
+                flat.setdefault(sub_path, []).extend(sub_messages)
+    elif isinstance(messages, list) and all(isinstance(m, str) for m in messages):
+        flat[prefix or "body"] = list(messages)
+    else:
+        flat[prefix or "body"] = [str(messages)]
+    return flat
+
+
+def problem_response(status: int, title: str, detail: str, errors: dict | None = None, headers=None):
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if errors:
+        body["errors"] = errors
+    request_id = g.get("request_id")
+    if request_id:
+        body["request_id"] = request_id
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = PROBLEM_JSON
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(Problem)
+    def _problem(error: Problem):
+        return problem_response(error.status, error.title, error.detail, error.errors, error.headers)
+
+    @app.errorhandler(HTTPException)
+    def _http(error: HTTPException):
+        # flask-smorest/webargs put marshmallow messages in error.data["messages"], keyed by location.
+        messages = (getattr(error, "data", None) or {}).get("messages")
+        if messages is not None:
+            errors = {}
+            for location_messages in messages.values():
+                errors.update(flatten_errors(location_messages))
+            return problem_response(400, "Invalid request", "The request has invalid fields.", errors)
+        headers = dict(error.get_headers())
+        headers.pop("Content-Type", None)
+        return problem_response(error.code or 500, error.name, error.description or error.name, None, headers)
+
+    @app.errorhandler(Exception)
+    def _unexpected(error: Exception):
+        log.exception("unhandled error")
+        return problem_response(500, "Internal Server Error", "An unexpected error occurred; it has been logged.")

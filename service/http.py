@@ -1,0 +1,61 @@
+"""HTTP plumbing shared by every view: strict JSON bodies, body limits, the argument parser."""
+from flask import Flask, current_app, request
+from flask.json.provider import DefaultJSONProvider
+from flask.wrappers import Request
+from flask_smorest import Blueprint as SmorestBlueprint
+from webargs.flaskparser import FlaskParser
+
+from .errors import Problem, ValidationProblem
+from .strict_json import loads_strict
+
+JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class StrictJSONProvider(DefaultJSONProvider):
+    def loads(self, s, **kwargs):
+        return loads_strict(s)
+
+
+class StrictRequest(Request):
+    def on_json_loading_failed(self, e):
+        if e is None:
+            raise Problem("Send the body as application/json.", status=415, title="Unsupported Media Type")
+        raise ValidationProblem(f"The body is not acceptable JSON: {e}", errors={"body": [str(e)]})
+
+
+class StrictParser(FlaskParser):
+    """webargs parses bodies itself; route it through the strict reader instead."""
+
+    DEFAULT_VALIDATION_STATUS = 400
+
+    def _raw_load_json(self, req):
+        return req.get_json()
+
+
+class Blueprint(SmorestBlueprint):
+    ARGUMENTS_PARSER = StrictParser()
+
+
+def _has_body() -> bool:
+    return bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
+
+
+def guard_request_body() -> None:
+    """Content type and size are checked before any view reads the body."""
+    if request.method not in JSON_BODY_METHODS or not _has_body():
+        return
+    limit = current_app.config["MAX_BODY_BYTES"]
+    if request.path.endswith("/batch"):
+        limit = current_app.config["MAX_BATCH_BODY_BYTES"]
+    # Also enforced while streaming a chunked body of unknown length.
+    request.max_content_length = limit
+    if request.content_length and request.content_length > limit:
+        raise Problem(f"The body exceeds {limit} bytes.", status=413, title="Content Too Large")
+    if not request.is_json:
+        raise Problem("Send the body as application/json.", status=415, title="Unsupported Media Type")
+
+
+def install(app: Flask) -> None:
+    app.request_class = StrictRequest
+    app.json = StrictJSONProvider(app)
+    app.before_request(guard_request_body)

@@ -1,0 +1,39 @@
+"""Builders and database counters shared by the HTTP tests."""
+import copy
+
+from sqlalchemy import func, select
+
+from service.models import Evaluation, Event, LedgerEntry
+
+BASE_EVENT = {
+    "source_event_id": "ops-2024-000123",
+    "occurred_at": "2024-06-02T03:14:00Z",
+    "weapon": {"munition": "M31A1-GMLRS", "launcher": "M142-HIMARS", "us_provided": True},
+    "launch": {"lat": 49.95, "lon": 36.30},
+    "target": {"lat": 50.45, "lon": 36.90, "category": "force_concentration",
+               "linked_to_invasion": True, "country": "RU", "description": "armour assembly area"},
+    "notes": "free text",
+    "evidence": [{"kind": "imagery", "uri": "s3://bucket/img-1.tif", "sha256": "ab" * 32}],
+}
+
+
+def make_event(source_event_id: str = "ops-2024-000123", **changes) -> dict:
+    """BASE_EVENT with dotted-path changes, e.g. make_event(**{"target.lat": 50.0}); None deletes."""
+    event = copy.deepcopy(BASE_EVENT)
+    event["source_event_id"] = source_event_id
+    for path, value in changes.items():
+        *parents, leaf = path.split(".")
+        node = event
+        for key in parents:
+            node = node[key]
+        if value is None:
+            node.pop(leaf, None)
+        else:
+            node[leaf] = value
+    return event
+
+
+def row_counts(app) -> dict:
+    with app.extensions["db_sessions"]() as session:
+        return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
+                for model in (Event, Evaluation, LedgerEntry)}
