@@ -1,4 +1,5 @@
 """The application factory: configuration, database, API, blueprints and error handling."""
+import yaml
 from flask import Flask, Response
 from flask_smorest import Api
 
@@ -6,7 +7,7 @@ from . import http, logs
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
-from .errors import register_error_handlers
+from .errors import PROBLEM_JSON, register_error_handlers
 from .schemas.problem import ProblemSchema
 
 
@@ -15,6 +16,14 @@ class AuditApi(Api):
 
     def _register_error_handlers(self):
         """Errors are mapped in one place, service.errors, not by flask-smorest."""
+
+    def _register_responses(self):
+        # The shared error responses are documented with the media type they really have.
+        self.DEFAULT_RESPONSE_CONTENT_TYPE = PROBLEM_JSON
+        try:
+            super()._register_responses()
+        finally:
+            del self.DEFAULT_RESPONSE_CONTENT_TYPE
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -52,7 +61,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     @app.get("/openapi.yaml")
     def openapi_yaml():
-        return Response(api.spec.to_yaml(), mimetype="application/yaml")
+        # The same bytes `flask openapi write --format=yaml` produces, so the committed file can be compared.
+        return Response(yaml.dump(api.spec.to_dict()), mimetype="application/yaml")
 
     register_commands(app)
     return app

@@ -1,6 +1,7 @@
 """flask --app service ...: API keys and loading the bundled policies."""
 import click
 from flask import Flask, current_app
+from flask.cli import AppGroup
 from sqlalchemy import select
 
 from . import auth
@@ -14,7 +15,7 @@ def _sessions():
     return current_app.extensions["db_sessions"]
 
 
-keys = click.Group("keys", help="Create, list and revoke API keys.")
+keys = AppGroup("keys", help="Create, list and revoke API keys.")
 
 
 @keys.command("create")
@@ -52,7 +53,7 @@ def revoke_key(name: str) -> None:
     click.echo(f"Revoked {name!r}.")
 
 
-policies = click.Group("policies", help="Policy versions.")
+policies = AppGroup("policies", help="Policy versions.")
 
 
 @policies.command("load")

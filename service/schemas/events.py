@@ -59,7 +59,8 @@ class StrikeEventSchema(StrictSchema):
 
 class BatchSchema(StrictSchema):
     events = fields.List(fields.Raw(), required=True, validate=Length(1, 1000),
-                         metadata={"items": {"$ref": "#/components/schemas/StrikeEvent"}})
+                         metadata={"description": "strike events as for POST /v1/events; each is validated "
+                                                  "on its own and reported back as `invalid` if it fails"})
 
 
 # ---- responses -------------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""Alembic builds the schema from empty with no drift; the database refuses to rewrite history."""
+import pytest
+from alembic import command
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from service.db import make_engine
+
+from ..dbs import alembic_config
+from ..helpers import make_event
+
+APPEND_ONLY = ["ledger_entries", "events", "evaluations", "policy_versions"]
+
+
+@pytest.fixture
+def empty_database(db_factory):
+    url = db_factory.create(empty=True)
+    yield url
+    db_factory.drop(url)
+
+
+def test_upgrade_from_empty_then_no_drift_then_downgrade(empty_database):
+    config = alembic_config(empty_database)
+    command.upgrade(config, "head")
+    command.check(config)  # raises if the models and the migrations disagree
+    command.downgrade(config, "base")
+    command.upgrade(config, "head")
+
+
+@pytest.mark.parametrize("table", APPEND_ONLY)
+def test_append_only_triggers_refuse_update_and_delete(client, keys, app, table):
+    client.post("/v1/events", json=make_event(), headers=keys.reporter)
+    engine = app.extensions["db_engine"]
+    column = {"ledger_entries": "entry_type", "events": "reporter", "evaluations": "verdict",
+              "policy_versions": "published_by"}[table]
+    for statement in (f"UPDATE {table} SET {column} = 'x'", f"DELETE FROM {table}"):
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(statement))
+    if engine.dialect.name == "postgresql":
+        with pytest.raises(DBAPIError, match="append-only"):
+            with engine.begin() as conn:
+                conn.execute(text(f"TRUNCATE {table} CASCADE"))
+    with engine.connect() as conn:
+        assert conn.execute(text(f"SELECT count(*) FROM {table}")).scalar() > 0

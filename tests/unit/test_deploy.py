@@ -1,0 +1,47 @@
+"""docker-compose.yml cannot run here (no Docker engine): check it parses and runs what the Makefile runs."""
+import re
+import shlex
+from pathlib import Path
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def makefile_recipe(target: str) -> list[str]:
+    lines = (REPO / "Makefile").read_text().splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith(f"{target}:"))
+    recipe = []
+    for line in lines[start + 1:]:
+        if not line.startswith("\t"):
+            break
+        recipe.append(re.sub(r"\$\(BIN\)/", "", line.strip()))
+    return recipe
+
+
+def compose_command(service: dict) -> list[str]:
+    command = service["command"]
+    if command[:2] == ["sh", "-c"]:
+        return [part.strip() for part in command[2].split("&&")]
+    return [shlex.join(command)]
+
+
+def test_compose_parses_with_the_services_the_issue_names():
+    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    services = compose["services"]
+    assert {"db", "migrate", "api"} <= set(services)
+    assert services["db"]["healthcheck"]["test"]
+    assert any(v.startswith("pgdata:") for v in services["db"]["volumes"]) and "pgdata" in compose["volumes"]
+    assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
+    assert services["migrate"]["restart"] == "no"
+    assert services["api"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+    assert services["api"]["environment"]["DATABASE_URL"].startswith("postgresql://")
+
+
+def test_compose_runs_the_makefile_commands():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    assert compose_command(services["migrate"]) == makefile_recipe("migrate")
+    run = makefile_recipe("run")
+    assert len(run) == 1
+    # make run binds to 127.0.0.1:$PORT on the command line; compose sets BIND in the environment.
+    assert compose_command(services["api"])[0] == run[0].replace(" --bind 127.0.0.1:$(PORT)", "")
