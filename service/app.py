@@ -8,6 +8,8 @@ from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
 from .errors import PROBLEM_JSON, register_error_handlers
+from .ledger.note import load_or_create_signing_key
+from .ledger.sequencer import Signer
 from .schemas.problem import ProblemSchema
 
 
@@ -34,6 +36,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         DATABASE_URL=settings.database_url,
         MAX_BODY_BYTES=settings.max_body_bytes,
         MAX_BATCH_BODY_BYTES=settings.max_batch_body_bytes,
+        LEDGER_SIGNING_KEY=settings.ledger_signing_key,
+        LEDGER_ORIGIN=settings.ledger_origin,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -52,6 +56,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"], settings.db_pool_size, settings.db_timeout_seconds)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
+    app.extensions["ledger_signer"] = Signer(
+        app.config["LEDGER_ORIGIN"], load_or_create_signing_key(app.config["LEDGER_SIGNING_KEY"]))
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     http.install(app)
@@ -69,7 +75,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import catalog, events, health, policies
+    from .api import catalog, events, health, ledger, policies
 
-    for module in (health, events, policies, catalog):
+    for module in (health, events, policies, catalog, ledger):
         api.register_blueprint(module.blp)

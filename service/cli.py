@@ -1,4 +1,8 @@
 """flask --app service ...: API keys and loading the bundled policies."""
+import os
+import signal
+import threading
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
@@ -6,6 +10,7 @@ from sqlalchemy import select
 
 from . import auth
 from .errors import Problem
+from .ledger import sequencer
 from .models import ApiKey
 from .policy_store import load_bundled
 from .schemas.fields import format_utc
@@ -67,6 +72,25 @@ def load_policies() -> None:
     click.echo(f"Loaded {published} new policy version(s) and {munitions} new munition(s).")
 
 
+ledger = AppGroup("ledger", help="The verifiable ledger: sequencer, verification, export.")
+
+
+@ledger.command("sequence")
+@click.option("--once", is_flag=True, help="Integrate what is pending, sign, and exit.")
+@click.option("--exit-with-parent", is_flag=True, help="Stop when the parent process (gunicorn) goes away.")
+def sequence(once: bool, exit_with_parent: bool) -> None:
+    """Integrate pending entries into the Merkle tree and sign checkpoints (runs until stopped)."""
+    signer = current_app.extensions["ledger_signer"]
+    if once:
+        click.echo(f"Integrated {sequencer.integrate_all(_sessions(), signer)} entries.")
+        return
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    parent = os.getppid()
+    sequencer.run(_sessions(), signer, stop, still_wanted=lambda: not exit_with_parent or os.getppid() == parent)
+
+
 def register_commands(app: Flask) -> None:
-    for group in (keys, policies):
+    for group in (keys, policies, ledger):
         app.cli.add_command(group)

@@ -23,3 +23,24 @@ def post_fork(server, worker):
     from service.wsgi import app
 
     app.extensions["db_engine"].dispose(close=False)
+
+
+# `make run` starts everything: the sequencer runs beside gunicorn and stops with it. Deployments
+# that run the sequencer as its own service (docker-compose) set EMBEDDED_SEQUENCER=0.
+_sequencer = None
+
+
+def when_ready(server):
+    global _sequencer
+    if os.environ.get("EMBEDDED_SEQUENCER", "1") == "1":
+        import subprocess
+        import sys
+
+        _sequencer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
+                                       "--exit-with-parent"])
+
+
+def on_exit(server):
+    if _sequencer is not None and _sequencer.poll() is None:
+        _sequencer.terminate()
+        _sequencer.wait(timeout=15)

@@ -3,6 +3,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .ledger.store import ledger_ref
+from .ledger.views import checkpoint_view, entry_positions, signed_size
 from .models import Evaluation, Event, LedgerEntry
 from .schemas.fields import format_utc
 
@@ -34,7 +35,14 @@ def event_record(session: Session, event: Event) -> dict:
 
 
 def event_detail(session: Session, event: Event) -> dict:
+    """The version asked for, every version of the report, and where each ledger entry sits in the tree."""
     versions = session.scalars(select(Event).where(Event.reporter == event.reporter,
                                                    Event.source_event_id == event.source_event_id)
-                               .order_by(Event.version))
-    return {**event_record(session, event), "versions": [event_record(session, v) for v in versions]}
+                               .order_by(Event.version)).all()
+    entry_ids = [v.ledger_entry_id for v in versions]
+    entry_ids += session.scalars(select(Evaluation.ledger_entry_id)
+                                 .where(Evaluation.event_id.in_([v.id for v in versions]))).all()
+    _, checkpoint = signed_size(session)
+    return {**event_record(session, event), "versions": [event_record(session, v) for v in versions],
+            "ledger_entries": entry_positions(session, sorted(entry_ids)),
+            "checkpoint": checkpoint_view(checkpoint) if checkpoint else None}

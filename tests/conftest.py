@@ -47,9 +47,15 @@ def database_url(db_factory):
     db_factory.drop(url)
 
 
+@pytest.fixture(scope="session")
+def signing_key_path(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("keys") / "ledger-signing.key")
+
+
 @pytest.fixture
-def app(database_url):
-    app = create_app({"TESTING": True, "DATABASE_URL": database_url})
+def app(database_url, signing_key_path):
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "LEDGER_SIGNING_KEY": signing_key_path,
+                      "LEDGER_ORIGIN": "test.strike-audit.local/ledger"})
     yield app
     app.extensions["db_engine"].dispose()
 

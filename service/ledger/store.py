@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
-from ..models import LedgerEntry
+from ..models import LedgerEntry, PendingEntry
 from ..schemas.fields import format_utc
 from .canonical import canonical_bytes, leaf_hash
 
@@ -22,6 +22,8 @@ def append_entry(session: Session, entry_type: str, body: dict, now: datetime) -
     entry = LedgerEntry(entry_type=entry_type, canonical=data, leaf_hash=leaf_hash(data), created_at=now)
     session.add(entry)
     session.flush()
+    # Same transaction: an entry is either committed and queued for the sequencer, or neither.
+    session.add(PendingEntry(entry_id=entry.id))
     return entry
 
 

@@ -104,8 +104,33 @@ class EventRecordSchema(StrikeEventSchema):
     ledger = fields.Nested(LedgerRefSchema, required=True)
 
 
+class InclusionSchema(Schema):
+    index = fields.Integer(required=True)
+    tree_size = fields.Integer(required=True)
+    leaf_hash = fields.String(required=True)
+    proof = fields.List(fields.String(), required=True)
+
+
+class EntryPositionSchema(Schema):
+    entry_id = fields.Integer(required=True)
+    entry_type = fields.String(required=True)
+    leaf_hash = fields.String(required=True)
+    leaf_index = fields.Integer(required=True, allow_none=True, metadata={"description": "null until integrated"})
+    inclusion_proof = fields.Nested(InclusionSchema, required=True, allow_none=True)
+
+
+class CheckpointRefSchema(Schema):
+    tree_size = fields.Integer(required=True)
+    root_hash = fields.String(required=True)
+    note = fields.String(required=True)
+
+
 class EventDetailSchema(EventRecordSchema):
     versions = fields.List(fields.Nested(EventRecordSchema), required=True)
+    ledger_entries = fields.List(fields.Nested(EntryPositionSchema), required=True,
+                                 metadata={"description": "every entry of every version, with its inclusion "
+                                                          "proof against `checkpoint`"})
+    checkpoint = fields.Nested(CheckpointRefSchema, required=True, allow_none=True)
 
 
 class BatchItemSchema(Schema):

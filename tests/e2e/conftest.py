@@ -50,7 +50,7 @@ def stop(process) -> None:
 
 
 @pytest.fixture
-def live_server(database_url, keys):
-    process, base = start_gunicorn(database_url, free_port())
+def live_server(database_url, keys, signing_key_path):
+    process, base = start_gunicorn(database_url, free_port(), extra_env={"LEDGER_SIGNING_KEY": signing_key_path})
     yield base
     stop(process)

@@ -1,0 +1,90 @@
+"""The sequencer: gives pending entries dense leaf indexes, extends the tree, signs a checkpoint."""
+import logging
+import threading
+from dataclasses import dataclass
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import delete, insert, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..db import utcnow
+from ..models import Checkpoint, LedgerEntry, Leaf, PendingEntry, TreeNode
+from . import merkle, note
+from .tree import StoredTree, latest_checkpoint
+
+log = logging.getLogger(__name__)
+# Any constant works; it only has to be the same in every sequencer process.
+ADVISORY_LOCK_KEY = 0x5E9_1ED6E2
+
+
+@dataclass(frozen=True)
+class Signer:
+    origin: str
+    private_key: Ed25519PrivateKey
+
+    @property
+    def verifier_key(self) -> str:
+        return note.verifier_key(self.origin, self.private_key.public_key())
+
+    def sign(self, tree_size: int, root_hash: bytes) -> str:
+        return note.sign_note(note.checkpoint_body(self.origin, tree_size, root_hash), self.origin, self.private_key)
+
+
+def _lock(session: Session) -> None:
+    """Exactly one integrator at a time. On SQLite the transaction's BEGIN IMMEDIATE already is that lock."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+
+
+def integrate(session: Session, signer: Signer, batch_size: int = 5000) -> int:
+    """One batch in the caller's transaction; returns how many entries became leaves."""
+    _lock(session)
+    previous = latest_checkpoint(session)
+    size = previous.tree_size if previous else 0
+    pending = session.execute(select(PendingEntry.entry_id, LedgerEntry.leaf_hash)
+                              .join(LedgerEntry, LedgerEntry.id == PendingEntry.entry_id)
+                              .order_by(PendingEntry.entry_id).limit(batch_size)).all()
+    if not pending and previous is not None:
+        return 0
+    tree = StoredTree(session)
+    nodes = merkle.append_batch(size, [leaf_hash for _, leaf_hash in pending], tree.subtree_hash)
+    now = utcnow()
+    if pending:
+        session.execute(insert(Leaf), [{"leaf_index": size + i, "entry_id": entry_id, "integrated_at": now}
+                                       for i, (entry_id, _) in enumerate(pending)])
+        session.execute(insert(TreeNode), [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes])
+        session.execute(delete(PendingEntry).where(PendingEntry.entry_id.in_([e for e, _ in pending])))
+    tree.cache.update({(n.level, n.index): n.hash for n in nodes})
+    new_size = size + len(pending)
+    root = tree.root(new_size)
+    if previous is not None and previous.tree_size > 0:
+        # Never sign a tree that does not extend the last signed one.
+        proof = tree.consistency_proof(previous.tree_size, new_size)
+        merkle.verify_consistency(previous.tree_size, new_size, previous.root_hash, root, proof)
+    session.add(Checkpoint(tree_size=new_size, root_hash=root, note=signer.sign(new_size, root), signed_at=now))
+    return len(pending)
+
+
+def integrate_all(sessions: sessionmaker, signer: Signer, batch_size: int = 5000) -> int:
+    total = 0
+    while True:
+        with sessions() as session, session.begin():
+            count = integrate(session, signer, batch_size)
+        total += count
+        if count < batch_size:
+            return total
+
+
+def run(sessions: sessionmaker, signer: Signer, stop: threading.Event, interval: float = 0.1,
+        still_wanted=lambda: True) -> None:
+    """Integrate until `stop` is set; a failed batch is rolled back whole and retried."""
+    log.info("sequencer started", extra={"fields": {"origin": signer.origin}})
+    while not stop.is_set() and still_wanted():
+        try:
+            integrated = integrate_all(sessions, signer)
+        except Exception:  # the database may be briefly unreachable: log, wait, retry
+            log.exception("sequencer batch failed; retrying")
+            integrated = 0
+        if not integrated:
+            stop.wait(interval)
+    log.info("sequencer stopped")
