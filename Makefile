@@ -34,8 +34,13 @@ test: install
 openapi: install
 	$(BIN)/flask --app service openapi write --format=yaml openapi.yaml
 
-demo: install
-	$(BIN)/python -m service.demo --url http://127.0.0.1:$(PORT)
+# Loads 600 synthetic reports into the server `make run` started. The demo reporter's key is
+# minted once and kept (mode 0600) so that re-running finds its reports as duplicates.
+DEMO_KEY_FILE := var/demo-reporter.key
+demo: migrate
+	@test -s $(DEMO_KEY_FILE) || (umask 077 && $(BIN)/flask --app service keys create --name demo-reporter \
+		--role reporter | tail -1 > $(DEMO_KEY_FILE))
+	$(BIN)/python -m service.demo --url http://127.0.0.1:$(PORT) --key "$$(cat $(DEMO_KEY_FILE))"
 
 clean:
 	rm -rf $(VENV) var
