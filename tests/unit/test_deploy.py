@@ -29,7 +29,7 @@ def compose_command(service: dict) -> list[str]:
 def test_compose_parses_with_the_services_the_issue_names():
     compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"db", "migrate", "api"} <= set(services)
+    assert {"db", "migrate", "api", "sequencer"} <= set(services)
     assert services["db"]["healthcheck"]["test"]
     assert any(v.startswith("pgdata:") for v in services["db"]["volumes"]) and "pgdata" in compose["volumes"]
     assert services["migrate"]["depends_on"]["db"]["condition"] == "service_healthy"
@@ -45,3 +45,14 @@ def test_compose_runs_the_makefile_commands():
     assert len(run) == 1
     # make run binds to 127.0.0.1:$PORT on the command line; compose sets BIND in the environment.
     assert compose_command(services["api"])[0] == run[0].replace(" --bind 127.0.0.1:$(PORT)", "")
+
+
+def test_compose_sequencer_is_the_one_gunicorn_embeds_for_make_run():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    conf = (REPO / "service" / "gunicorn_conf.py").read_text()
+    embedded = re.search(r'\[sys.executable, "-m", (.*?)\]', conf, re.S).group(1)
+    embedded_args = [part.strip().strip('"') for part in embedded.replace("\n", " ").split(",") if part.strip()]
+    assert services["sequencer"]["command"] == embedded_args[:-1]  # minus --exit-with-parent
+    assert embedded_args[-1] == "--exit-with-parent"
+    assert services["api"]["environment"]["EMBEDDED_SEQUENCER"] == "0"
+    assert services["sequencer"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
