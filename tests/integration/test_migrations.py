@@ -4,12 +4,15 @@ from alembic import command
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from service.db import make_engine
+from service.ledger import sequencer
 
 from ..dbs import alembic_config
 from ..helpers import make_event
 
-APPEND_ONLY = ["ledger_entries", "events", "evaluations", "policy_versions"]
+# table -> a column to try to overwrite
+APPEND_ONLY = {"ledger_entries": "entry_type", "events": "reporter", "evaluations": "verdict",
+               "policy_versions": "published_by", "ledger_leaves": "entry_id", "tree_nodes": "hash",
+               "checkpoints": "note"}
 
 
 @pytest.fixture
@@ -30,10 +33,9 @@ def test_upgrade_from_empty_then_no_drift_then_downgrade(empty_database):
 @pytest.mark.parametrize("table", APPEND_ONLY)
 def test_append_only_triggers_refuse_update_and_delete(client, keys, app, table):
     client.post("/v1/events", json=make_event(), headers=keys.reporter)
+    sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"])
     engine = app.extensions["db_engine"]
-    column = {"ledger_entries": "entry_type", "events": "reporter", "evaluations": "verdict",
-              "policy_versions": "published_by"}[table]
-    for statement in (f"UPDATE {table} SET {column} = 'x'", f"DELETE FROM {table}"):
+    for statement in (f"UPDATE {table} SET {APPEND_ONLY[table]} = NULL", f"DELETE FROM {table}"):
         with pytest.raises(DBAPIError, match="append-only"):
             with engine.begin() as conn:
                 conn.execute(text(statement))
