@@ -44,5 +44,5 @@ def event_detail(session: Session, event: Event) -> dict:
                                  .where(Evaluation.event_id.in_([v.id for v in versions]))).all()
     _, checkpoint = signed_size(session)
     return {**event_record(session, event), "versions": [event_record(session, v) for v in versions],
-            "ledger_entries": entry_positions(session, sorted(entry_ids)),
+            "ledger_entries": entry_positions(session, sorted(entry_ids), checkpoint),
             "checkpoint": checkpoint_view(checkpoint) if checkpoint else None}

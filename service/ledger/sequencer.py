@@ -33,7 +33,10 @@ class Signer:
 def _lock(session: Session) -> None:
     """Exactly one integrator at a time. On SQLite the transaction's BEGIN IMMEDIATE already is that lock."""
     if session.get_bind().dialect.name == "postgresql":
+        # Waiting for another sequencer's batch is not a stuck statement: no timeout while waiting.
+        session.execute(text("SET LOCAL statement_timeout = 0"))
         session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        session.execute(text("SET LOCAL statement_timeout = DEFAULT"))
 
 
 def integrate(session: Session, signer: Signer, batch_size: int = 5000) -> int:

@@ -48,9 +48,13 @@ def checkpoint_view(checkpoint: Checkpoint) -> dict:
     return {"tree_size": checkpoint.tree_size, "root_hash": b64(checkpoint.root_hash), "note": checkpoint.note}
 
 
-def entry_positions(session: Session, entry_ids: list[int]) -> list[dict]:
-    """Leaf index and inclusion proof (against the latest checkpoint) of each entry, once integrated."""
-    tree_size, checkpoint = signed_size(session)
+def entry_positions(session: Session, entry_ids: list[int], checkpoint: Checkpoint | None) -> list[dict]:
+    """Leaf index and inclusion proof against `checkpoint` of each entry, once integrated.
+
+    The caller passes the checkpoint it shows, so proofs and checkpoint always agree even when the
+    sequencer signs a newer one in between.
+    """
+    tree_size = checkpoint.tree_size if checkpoint else 0
     leaves = dict(session.execute(select(Leaf.entry_id, Leaf.leaf_index).where(Leaf.entry_id.in_(entry_ids))).all())
     entries = {e.id: e for e in session.scalars(select(LedgerEntry).where(LedgerEntry.id.in_(entry_ids)))}
     positions = []
