@@ -2,6 +2,7 @@
 import os
 import signal
 import threading
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,8 @@ from sqlalchemy import select
 from . import auth
 from .errors import Problem
 from .ledger import sequencer
+from .ledger.bundle import trusted_key, verify_bundle
+from .ledger.verify import export_database, verify_database
 from .models import ApiKey
 from .policy_store import load_bundled
 from .schemas.fields import format_utc
@@ -89,6 +92,38 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
         signal.signal(signum, lambda *_: stop.set())
     parent = os.getppid()
     sequencer.run(_sessions(), signer, stop, still_wanted=lambda: not exit_with_parent or os.getppid() == parent)
+
+
+@ledger.command("verify")
+@click.option("--bundle", type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="Verify an export bundle instead of the database (no database is opened).")
+@click.option("--public-key", help="Trust this verifier key, not the service's (or the bundle's) own.")
+def verify_ledger(bundle: Path | None, public_key: str | None) -> None:
+    """Recompute every leaf hash and checkpoint root, check signatures and rows; non-zero exit on any mismatch."""
+    if bundle is not None:
+        try:
+            key = trusted_key(bundle, public_key, click.echo)
+        except OSError as error:
+            raise click.ClickException(f"cannot read the bundle's public key: {error}") from error
+        outcome = verify_bundle(bundle, key, click.echo)
+    else:
+        key = public_key or current_app.extensions["ledger_signer"].verifier_key
+        source = "given with --public-key" if public_key else "of this service's signing key"
+        click.echo(f"Trusting the verifier key {source}: {key}")
+        outcome = verify_database(current_app.extensions["db_engine"], key, click.echo)
+    click.echo(outcome.summary("ledger verify"))
+    if not outcome.ok:
+        raise click.exceptions.Exit(1)
+
+
+@ledger.command("export")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="Directory for entries.ndjson, checkpoints.ndjson and public-key.txt (created if absent).")
+def export_ledger(out: Path) -> None:
+    """Write every integrated entry, every signed checkpoint and the verifier key for offline verification."""
+    key = current_app.extensions["ledger_signer"].verifier_key
+    entries, checkpoints = export_database(current_app.extensions["db_engine"], key, out)
+    click.echo(f"Exported {entries} entries and {checkpoints} checkpoints to {out}.")
 
 
 def register_commands(app: Flask) -> None:

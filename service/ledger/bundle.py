@@ -1,0 +1,333 @@
+"""Pure ledger verification (incremental root, leaf stream, checkpoints) and offline export bundles."""
+import base64
+import binascii
+import hashlib
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from . import note
+from .merkle import EMPTY_ROOT
+
+ENTRIES, CHECKPOINTS, PUBLIC_KEY = "entries.ndjson", "checkpoints.ndjson", "public-key.txt"
+BATCH = 5000
+_NUL = b"\x00"  # never inside JSON text, so an unknown entry type always fails the cheap check
+# store.ENTRY_TYPES, repeated so that this module needs no ORM; a type missing here is only parsed, not wrong.
+_TYPES = ("event_received", "evaluation", "correction", "review", "policy_published", "report_generated", "access")
+# Each document has a top-level "entry_type" and no nested key of that name, so finding this exact
+# text shows the stored type is right without parsing the entry; only a miss is parsed to say more.
+_NEEDLES = {t: b'"entry_type":"' + t.encode() + b'"' for t in _TYPES}
+
+
+class RootBuilder:
+    """RFC 9162 root of a growing leaf list in O(log n) memory: one perfect-subtree hash per set bit of size."""
+
+    __slots__ = ("size", "_stack")
+
+    def __init__(self):
+        self.size = 0
+        self._stack: list[bytes] = []
+
+    def extend(self, leaf_hashes: Iterable[bytes]) -> None:
+        stack, size, sha = self._stack, self.size, hashlib.sha256
+        pop, push = stack.pop, stack.append
+        for node in leaf_hashes:
+            bits = size
+            while bits & 1:  # each trailing 1 bit is a perfect subtree as large as the new one: merge
+                node = sha(b"\x01" + pop() + node).digest()
+                bits >>= 1
+            push(node)
+            size += 1
+        self.size = size
+
+    def root(self) -> bytes:
+        if not self._stack:
+            return EMPTY_ROOT
+        node = self._stack[-1]
+        for left in reversed(self._stack[:-1]):
+            node = hashlib.sha256(b"\x01" + left + node).digest()
+        return node
+
+
+class Report:
+    """Prints each problem line as it is found and counts them."""
+
+    def __init__(self, echo: Callable[[str], None]):
+        self.echo, self.count = echo, 0
+
+    def __call__(self, line: str) -> None:
+        self.count += 1
+        self.echo(line)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    entries: int
+    checkpoints: int
+    problems: int
+    seconds: float
+    rows: int = 0  # event, evaluation and policy rows compared with their entries
+
+    @property
+    def ok(self) -> bool:
+        return self.problems == 0
+
+    def summary(self, what: str) -> str:
+        rate = self.entries / self.seconds if self.seconds > 0 else 0.0
+        verdict = "OK" if self.ok else f"FAILED with {self.problems} problem(s)"
+        rows = f", {self.rows} rows compared" if self.rows else ""
+        return (f"{what}: {verdict}: {self.entries} entries, {self.checkpoints} checkpoints{rows} "
+                f"in {self.seconds:.2f} s ({rate:,.0f} entries/s)")
+
+
+def leaf_label(index: int, entry_id: int | None) -> str:
+    return f"leaf {index}" if entry_id is None else f"leaf {index} (entry {entry_id})"
+
+
+def check_note(size: int, column_root: bytes | None, text: str, verifier: str) -> tuple[bytes | None, list[str]]:
+    """(root to compare the data with, problems) for one stored checkpoint.
+
+    The signed root is used when the signature verifies; otherwise the stored
+    column (if any), so a bad signature and bad data are reported separately.
+    """
+    try:
+        origin, signed_size, root = note.parse_checkpoint(note.verify_note(text, verifier))
+    except note.NoteError as exc:
+        return column_root, [f"signature does not verify with the trusted key: {exc}"]
+    problems = []
+    if origin != verifier.partition("+")[0]:
+        problems.append(f"origin {origin!r} is not the key name")
+    if signed_size != size:
+        problems.append(f"stored tree_size {size} != signed size {signed_size}")
+        root = None
+    if column_root is not None and column_root != root:
+        problems.append("stored root_hash does not match the signed root")
+    return root, problems
+
+
+class LeafStream:
+    """Checks leaves fed in index order: hashes, dense indexes, entry types, and each checkpoint's root.
+
+    Rows are (index, entry_id | None, entry_type, canonical | None, leaf_hash, node_hash).
+    Entries whose type is in `wanted` are parsed and returned by feed() as
+    (index, entry_id, document) so the caller can compare them with other data.
+    """
+
+    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report,
+                 tree_nodes: bool = False, wanted: Iterable[str] = ()):
+        self._checkpoints: Iterator = iter(checkpoints)
+        self.verifier, self.report, self.tree_nodes = verifier, report, tree_nodes
+        self.wanted = frozenset(wanted)
+        self.builder = RootBuilder()
+        self.expected = 0
+        self.checkpoints_seen = 0
+        self.latest_size = -1
+        self._next: tuple[int, bytes | None] | None = None
+        self._next_size = -1
+        self._advance()
+        self._reach()
+
+    def feed(self, rows: Iterable[tuple]) -> list[tuple[int, int | None, dict]]:
+        """The hot loop: one SHA-256 and a few comparisons per leaf; the root is extended after it."""
+        sha, needles, wanted, expected = hashlib.sha256, _NEEDLES, self.wanted, self.expected
+        digests, selected = [], []
+        for row in rows:
+            index, entry_id, entry_type, canonical, stored, node = row
+            if canonical is None:
+                digest = self._dangling(row)
+            else:
+                digest = sha(b"\x00" + canonical).digest()
+                if digest != stored or node != stored or index != expected:
+                    self._leaf_problems(row, digest, expected)
+                if entry_type in wanted or needles.get(entry_type, _NUL) not in canonical:
+                    self._typed(row, selected)
+            expected = index + 1
+            if digest is not None:
+                digests.append(digest)
+        self.expected = expected
+        self._extend(digests)
+        return selected
+
+    def _extend(self, digests: list[bytes]) -> None:
+        """Add leaves to the root builder, stopping at each checkpoint's size to compare roots."""
+        builder, start = self.builder, 0
+        while self._next is not None and self._next_size - builder.size <= len(digests) - start:
+            cut = start + self._next_size - builder.size
+            builder.extend(digests[start:cut])
+            start = cut
+            self._reach()
+        builder.extend(digests[start:] if start else digests)
+
+    def finish(self) -> int:
+        """Report checkpoints beyond the data and leaves beyond every checkpoint; returns the leaf count."""
+        size = self.builder.size
+        while self._next is not None:
+            self.report(f"checkpoint at size {self._next[0]}: the ledger has only {size} leaves")
+            self._advance()
+        if size > max(self.latest_size, 0):
+            first = max(self.latest_size, 0)
+            self.report(f"leaves {first}..{size - 1} are not covered by any stored checkpoint")
+        return size
+
+    def _leaf_problems(self, row: tuple, digest: bytes, expected: int) -> None:
+        index, entry_id, _, _, stored, node = row
+        label = leaf_label(index, entry_id)
+        if index > expected:
+            self.report(f"leaf index gap: leaves {expected}..{index - 1} are missing before {label}")
+        elif index < expected:
+            self.report(f"{label}: out of order, expected leaf {expected}")
+        if digest != stored:
+            self.report(f"{label}: leaf_hash does not match canonical bytes")
+        # Compared with the stored hash, not the recomputed one: when only the bytes changed,
+        # the node still agrees with leaf_hash and one line says all there is to say.
+        if self.tree_nodes and node is None:
+            self.report(f"{label}: level-0 tree node is missing")
+        elif self.tree_nodes and node != stored:
+            self.report(f"{label}: level-0 tree node does not match the stored leaf_hash")
+
+    def _dangling(self, row: tuple) -> bytes | None:
+        """A leaf whose entry is gone; its tree node (if any) stands in so later roots stay comparable."""
+        index, entry_id, _, _, _, node = row
+        self.report(f"{leaf_label(index, entry_id)}: ledger entry {entry_id} is missing")
+        return node
+
+    def _typed(self, row: tuple, selected: list) -> None:
+        """Parse an entry; check its type against the stored one; keep it if the caller wants it."""
+        index, entry_id, entry_type, canonical, _, _ = row
+        label = leaf_label(index, entry_id)
+        try:
+            document = json.loads(canonical)
+            actual = document.get("entry_type") if isinstance(document, dict) else None
+        except ValueError:
+            self.report(f"{label}: canonical bytes are not JSON")
+            return
+        if actual != entry_type:
+            self.report(f"{label}: entry_type {entry_type!r} != ledger {actual!r}")
+        if actual in self.wanted:
+            selected.append((index, entry_id, document))
+
+    def _advance(self) -> None:
+        """Take the next checkpoint, checking its signature now: every one is checked, reached or not."""
+        self._next, self._next_size = None, -1
+        for size, column_root, text in self._checkpoints:
+            self.checkpoints_seen += 1
+            root, problems = check_note(size, column_root, text, self.verifier)
+            for problem in problems:
+                self.report(f"checkpoint at size {size}: {problem}")
+            if size <= self.latest_size:
+                self.report(f"checkpoint at size {size}: not after the previous one (size {self.latest_size})")
+                continue
+            self.latest_size = size
+            self._next, self._next_size = (size, root), size
+            return
+
+    def _reach(self) -> None:
+        while self._next is not None and self._next[0] == self.builder.size:
+            size, root = self._next
+            if root is not None and root != self.builder.root():
+                last = f"leaves 0..{size - 1}" if size else "the empty tree"
+                self.report(f"checkpoint at size {size}: root of {last} does not match the signed root")
+            self._advance()
+
+
+def write_bundle(out: Path, entries: Iterable[tuple[int, str, bytes, bytes]],
+                 checkpoints: Iterable[tuple[int, str]], verifier: str) -> tuple[int, int]:
+    """Write entries (index, entry_type, leaf_hash, canonical), checkpoints (size, note) and the key."""
+    out.mkdir(parents=True, exist_ok=True)
+    b64 = base64.b64encode
+    with open(out / ENTRIES, "w", encoding="utf-8") as fh:
+        count = 0
+        for index, entry_type, leaf_hash, canonical in entries:
+            fh.write(f'{{"index":{index},"entry_type":{json.dumps(entry_type)},'
+                     f'"leaf_hash":"{b64(leaf_hash).decode()}","canonical":"{b64(canonical).decode()}"}}\n')
+            count += 1
+    with open(out / CHECKPOINTS, "w", encoding="utf-8") as fh:
+        signed = 0
+        for size, text in checkpoints:
+            fh.write(json.dumps({"tree_size": size, "note": text}) + "\n")
+            signed += 1
+    (out / PUBLIC_KEY).write_text(verifier + "\n", encoding="utf-8")
+    return count, signed
+
+
+def _ndjson(path: Path, report: Report) -> Iterator[tuple[int, dict]]:
+    """(line number, object) per line; unreadable lines are reported and skipped."""
+    with open(path, encoding="utf-8") as fh:
+        for number, line in enumerate(fh, 1):
+            try:
+                item = json.loads(line)
+            except ValueError:
+                report(f"{path.name} line {number}: not valid JSON")
+                continue
+            if not isinstance(item, dict):
+                report(f"{path.name} line {number}: not a JSON object")
+                continue
+            yield number, item
+
+
+def _entry_rows(path: Path, report: Report) -> Iterator[tuple]:
+    b64d = base64.b64decode
+    for number, item in _ndjson(path, report):
+        index, entry_type = item.get("index"), item.get("entry_type")
+        try:
+            if not isinstance(index, int) or isinstance(index, bool) or not isinstance(entry_type, str):
+                raise ValueError("needs an integer index and a string entry_type")
+            leaf_hash, canonical = b64d(item["leaf_hash"], validate=True), b64d(item["canonical"], validate=True)
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            report(f"{path.name} line {number}: malformed entry ({exc})")
+            continue
+        # The bundle has no tree nodes: the leaf hash stands in for them.
+        yield index, None, entry_type, canonical, leaf_hash, leaf_hash
+
+
+def _checkpoint_rows(path: Path, report: Report) -> Iterator[tuple[int, None, str]]:
+    for number, item in _ndjson(path, report):
+        size, text = item.get("tree_size"), item.get("note")
+        if not isinstance(size, int) or isinstance(size, bool) or size < 0 or not isinstance(text, str):
+            report(f"{path.name} line {number}: needs an integer tree_size and a note string")
+            continue
+        yield size, None, text
+
+
+def _batches(rows: Iterator[tuple], size: int = BATCH) -> Iterator[list[tuple]]:
+    batch = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def trusted_key(directory: Path, public_key: str | None, echo: Callable[[str], None]) -> str:
+    """The key checkpoints must be signed with; says which one is trusted and why."""
+    if public_key:
+        echo(f"Trusting the verifier key given with --public-key: {public_key}")
+        return public_key
+    key = (directory / PUBLIC_KEY).read_text(encoding="utf-8").strip()
+    echo(f"Trusting the bundle's own {PUBLIC_KEY} (pass --public-key to check against a key "
+         f"obtained independently): {key}")
+    return key
+
+
+def verify_bundle(directory: Path, verifier: str, echo: Callable[[str], None]) -> Outcome:
+    """Verify an export bundle with no database: leaf hashes, dense indexes, signatures and roots."""
+    report, started = Report(echo), time.perf_counter()
+    try:
+        note.parse_verifier_key(verifier)
+    except note.NoteError as exc:
+        report(f"the trusted verifier key is malformed: {exc}")
+        return Outcome(0, 0, report.count, time.perf_counter() - started)
+    missing = [name for name in (ENTRIES, CHECKPOINTS) if not (directory / name).is_file()]
+    for name in missing:
+        report(f"the bundle has no {name}")
+    if missing:
+        return Outcome(0, 0, report.count, time.perf_counter() - started)
+    stream = LeafStream(_checkpoint_rows(directory / CHECKPOINTS, report), verifier, report)
+    for batch in _batches(_entry_rows(directory / ENTRIES, report)):
+        stream.feed(batch)
+    entries = stream.finish()
+    return Outcome(entries, stream.checkpoints_seen, report.count, time.perf_counter() - started)

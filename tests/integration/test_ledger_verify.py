@@ -1,0 +1,302 @@
+"""`ledger verify` and `ledger export`: a clean ledger passes; tampering behind the triggers' back is named."""
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import create_engine, select, text
+
+from service.db import normalize_url
+from service.db_guards import append_only_sql
+from service.ledger import merkle, note, sequencer
+from service.ledger.bundle import RootBuilder
+from service.ledger.verify import first_difference, snapshot
+from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PolicyVersion
+
+from ..helpers import make_event
+from ..ledger_load import load
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def integrate(app) -> int:
+    return sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"])
+
+
+def verify(runner, *args):
+    return runner.invoke(args=["ledger", "verify", *args])
+
+
+@pytest.fixture
+def ledger(app, client, keys):
+    """Three events, one corrected, integrated; then one more event left pending (which is fine)."""
+    ids = [client.post("/v1/events", json=make_event(f"v-{i}"), headers=keys.reporter).get_json()["id"]
+           for i in range(3)]
+    corrected = make_event("v-0", **{"target.category": "residential"})
+    assert client.post(f"/v1/events/{ids[0]}/corrections", json=corrected, headers=keys.reporter).status_code == 201
+    integrate(app)
+    client.post("/v1/events", json=make_event("v-pending"), headers=keys.reporter)
+    return ids
+
+
+class Facts:
+    """Where things sit in the test's ledger, read straight from the tables."""
+
+    def __init__(self, app, event_id: str):
+        with app.extensions["db_sessions"]() as session:
+            self.event = session.get(Event, event_id)
+            self.evaluation = session.scalars(select(Evaluation).where(Evaluation.event_id == event_id)).first()
+            self.entry = session.get(LedgerEntry, self.event.ledger_entry_id)
+            self.latest = session.scalar(select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1))
+            self.policy = session.scalars(select(PolicyVersion).order_by(PolicyVersion.id)).first()
+            leaves = dict(session.execute(select(Leaf.entry_id, Leaf.leaf_index)).all())
+        self.event_leaf = leaves[self.event.ledger_entry_id]
+        self.evaluation_leaf = leaves[self.evaluation.ledger_entry_id]
+        self.policy_leaf = leaves[self.policy.ledger_entry_id]
+
+
+def tamper(app, table: str, sql: str, params: dict, foreign_keys: bool = False) -> None:
+    """Change data the way only a database superuser could: around the append-only triggers."""
+    url = normalize_url(app.config["DATABASE_URL"])
+    engine = create_engine(url)  # plain engine: SQLite foreign keys stay off, no BEGIN IMMEDIATE
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            which = "ALL" if foreign_keys else "USER"  # ALL also skips foreign-key checks (superuser only)
+            conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {which}")
+            conn.execute(text(sql), params)
+            conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {which}")
+        else:
+            for verb in ("update", "delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER {table}_no_{verb}")
+            conn.execute(text(sql), params)
+            for statement in append_only_sql("sqlite", table):
+                conn.exec_driver_sql(statement)
+    engine.dispose()
+
+
+def test_verify_passes_on_a_fresh_ledger_with_events_and_corrections(ledger, runner):
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "ledger verify: OK: 12 entries" in result.output  # 4 policies + 4 × (report, evaluation)
+    assert "12 rows compared" in result.output and "entries/s" in result.output
+
+
+def test_verify_passes_before_anything_is_integrated(app, runner):
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "OK: 0 entries, 0 checkpoints" in result.output
+
+
+def _flip_notes(app, facts: Facts) -> dict:
+    changed = facts.entry.canonical.replace(b'"free text"', b'"free texT"')
+    assert changed != facts.entry.canonical
+    return {"canonical": changed, "id": facts.entry.id}
+
+
+def _other_verdict(facts: Facts) -> str:
+    return "compliant" if facts.evaluation.verdict != "compliant" else "violation"
+
+
+# (name, table, SQL, params from facts, foreign keys off, expected lines from facts)
+TAMPERING = [
+    ("entry bytes", "ledger_entries", "UPDATE ledger_entries SET canonical = :canonical WHERE id = :id",
+     _flip_notes, False,
+     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): leaf_hash does not match canonical bytes",
+                f"leaf {f.event_leaf} (entry {f.entry.id}): event row {f.event.id} payload.notes "
+                "'free text' != ledger 'free texT'"]),
+    ("evaluation verdict", "evaluations", "UPDATE evaluations SET verdict = :verdict WHERE id = :id",
+     lambda app, f: {"verdict": _other_verdict(f), "id": f.evaluation.id}, False,
+     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation.ledger_entry_id}): evaluation row "
+                f"{f.evaluation.id} verdict {_other_verdict(f)!r} != ledger {f.evaluation.verdict!r}"]),
+    ("event row deleted", "events", "DELETE FROM events WHERE id = :id",
+     lambda app, f: {"id": f.event.id}, True,
+     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): event row {f.event.id} is missing"]),
+    ("evaluation row deleted", "evaluations", "DELETE FROM evaluations WHERE id = :id",
+     lambda app, f: {"id": f.evaluation.id}, False,
+     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation.ledger_entry_id}): evaluation row for event "
+                f"{f.event.id} is missing"]),
+    ("checkpoint root", "checkpoints", "UPDATE checkpoints SET root_hash = :root WHERE tree_size = :size",
+     lambda app, f: {"root": b"\x07" * 32, "size": f.latest.tree_size}, False,
+     lambda f: [f"checkpoint at size {f.latest.tree_size}: stored root_hash does not match the signed root"]),
+    ("checkpoint note", "checkpoints", "UPDATE checkpoints SET note = :note WHERE tree_size = :size",
+     lambda app, f: {"note": f.latest.note.replace(f"\n{f.latest.tree_size}\n", f"\n{f.latest.tree_size + 1}\n"),
+                     "size": f.latest.tree_size}, False,
+     lambda f: [f"checkpoint at size {f.latest.tree_size}: signature does not verify with the trusted key"]),
+    ("leaf deleted", "ledger_leaves", "DELETE FROM ledger_leaves WHERE leaf_index = :index",
+     lambda app, f: {"index": f.event_leaf}, False,
+     lambda f: [f"leaf index gap: leaves {f.event_leaf}..{f.event_leaf} are missing",
+                f"entry {f.entry.id} ({f.entry.entry_type}) is neither a leaf nor pending"]),
+    ("entry deleted", "ledger_entries", "DELETE FROM ledger_entries WHERE id = :id",
+     lambda app, f: {"id": f.policy.ledger_entry_id}, True,
+     lambda f: [f"leaf {f.policy_leaf} (entry {f.policy.ledger_entry_id}): ledger entry "
+                f"{f.policy.ledger_entry_id} is missing",
+                f"policy version row {f.policy.id}: its ledger entry {f.policy.ledger_entry_id} is missing"]),
+    ("tree node", "tree_nodes", 'UPDATE tree_nodes SET hash = :hash WHERE level = 0 AND "index" = :index',
+     lambda app, f: {"hash": b"\x09" * 32, "index": f.event_leaf}, False,
+     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): level-0 tree node does not match the stored leaf_hash"]),
+    ("entry type column", "ledger_entries", "UPDATE ledger_entries SET entry_type = 'access' WHERE id = :id",
+     lambda app, f: {"id": f.evaluation.ledger_entry_id}, False,
+     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation.ledger_entry_id}): "
+                "entry_type 'access' != ledger 'evaluation'"]),
+]
+
+
+@pytest.mark.parametrize("name, table, sql, params, foreign_keys, expected", TAMPERING,
+                         ids=[case[0] for case in TAMPERING])
+def test_verify_names_each_tampered_leaf(ledger, app, runner, name, table, sql, params, foreign_keys, expected):
+    facts = Facts(app, ledger[1])
+    assert verify(runner).exit_code == 0
+    tamper(app, table, sql, params(app, facts), foreign_keys)
+    result = verify(runner)
+    assert result.exit_code == 1, result.output
+    for line in expected(facts):
+        assert line in result.output, result.output
+    assert "ledger verify: FAILED with" in result.output
+
+
+def test_changed_bytes_also_break_every_later_checkpoint(ledger, app, runner):
+    facts = Facts(app, ledger[1])
+    tamper(app, "ledger_entries", "UPDATE ledger_entries SET canonical = :canonical WHERE id = :id",
+           _flip_notes(app, facts))
+    output = verify(runner).output
+    assert f"checkpoint at size {facts.latest.tree_size}: root of leaves 0..{facts.latest.tree_size - 1} " \
+           "does not match the signed root" in output
+
+
+def test_a_different_trusted_key_fails_every_checkpoint(ledger, runner):
+    other = note.verifier_key("test.strike-audit.local/ledger", Ed25519PrivateKey.generate().public_key())
+    result = verify(runner, "--public-key", other)
+    assert result.exit_code == 1 and "signature does not verify with the trusted key" in result.output
+
+
+def test_many_batches_and_checkpoints(app, runner):
+    """Thousands of entries integrated in sequencer batches: several fetches, several checkpoints."""
+    load(app.extensions["db_sessions"], app.extensions["ledger_signer"], entries=11_000, events=300)
+    result = verify(runner)
+    assert result.exit_code == 0, result.output
+    assert "OK: 11604 entries, 3 checkpoints, 604 rows compared" in result.output
+    tamper(app, "ledger_entries", "UPDATE ledger_entries SET leaf_hash = :hash WHERE id = "
+           "(SELECT entry_id FROM ledger_leaves WHERE leaf_index = 10001)", {"hash": b"\x01" * 32})
+    result = verify(runner)
+    assert result.exit_code == 1
+    assert "leaf 10001 (entry " in result.output and "leaf_hash does not match canonical bytes" in result.output
+
+
+def test_verification_snapshot_does_not_block_writers(ledger, app, client, keys):
+    """On SQLite the app's transactions take the write lock at BEGIN; the verifier's must not."""
+    with snapshot(app.extensions["db_engine"]) as conn:
+        conn.execute(select(Leaf.leaf_index).limit(1)).all()
+        response = client.post("/v1/events", json=make_event("during-verify"), headers=keys.reporter)
+        assert response.status_code == 201
+
+
+# --- export and offline verification -------------------------------------------------------------
+
+
+@pytest.fixture
+def exported(ledger, runner, tmp_path):
+    out = tmp_path / "bundle"
+    result = runner.invoke(args=["ledger", "export", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "Exported 12 entries and" in result.output
+    return out
+
+
+def test_export_writes_entries_checkpoints_and_key(exported, client):
+    lines = [json.loads(line) for line in (exported / "entries.ndjson").read_text().splitlines()]
+    assert [line["index"] for line in lines] == list(range(12))
+    leaves = [base64.b64decode(line["leaf_hash"]) for line in lines]
+    checkpoints = [json.loads(line) for line in (exported / "checkpoints.ndjson").read_text().splitlines()]
+    assert checkpoints[-1]["tree_size"] == 12 and checkpoints[-1]["note"] == client.get("/v1/ledger/checkpoint").text
+    assert merkle.root_from_leaves(leaves) == note.parse_checkpoint(checkpoints[-1]["note"].split("\n\n")[0] + "\n")[2]
+    assert (exported / "public-key.txt").read_text() == client.get("/v1/ledger/public-key").text
+
+
+def test_bundle_round_trips(exported, runner, client):
+    result = verify(runner, "--bundle", str(exported))
+    assert result.exit_code == 0, result.output
+    assert "Trusting the bundle's own public-key.txt" in result.output and "OK: 12 entries" in result.output
+    key = client.get("/v1/ledger/public-key").text.strip()
+    result = verify(runner, "--bundle", str(exported), "--public-key", key)
+    assert result.exit_code == 0 and "given with --public-key" in result.output
+
+
+def _rewrite_line(path: Path, index: int, change) -> None:
+    lines = path.read_text().splitlines()
+    lines[index] = change(lines[index])
+    path.write_text("".join(line + "\n" for line in lines))
+
+
+def _flip_canonical(line: str) -> str:
+    item = json.loads(line)
+    item["canonical"] = base64.b64encode(base64.b64decode(item["canonical"]).replace(b"}", b" }", 1)).decode()
+    return json.dumps(item)
+
+
+def test_tampered_bundle_line_is_named(exported, runner):
+    _rewrite_line(exported / "entries.ndjson", 7, _flip_canonical)
+    result = verify(runner, "--bundle", str(exported))
+    assert result.exit_code == 1
+    assert "leaf 7: leaf_hash does not match canonical bytes" in result.output
+    assert "checkpoint at size 12: root of leaves 0..11 does not match the signed root" in result.output
+
+
+def test_bundle_with_a_missing_line_names_the_gap(exported, runner):
+    _rewrite_line(exported / "entries.ndjson", 5, lambda line: "")
+    result = verify(runner, "--bundle", str(exported))
+    assert result.exit_code == 1
+    assert "entries.ndjson line 6: not valid JSON" in result.output
+    assert "leaf index gap: leaves 5..5 are missing before leaf 6" in result.output
+
+
+def test_bundle_against_a_wrong_public_key_fails(exported, runner):
+    other = note.verifier_key("test.strike-audit.local/ledger", Ed25519PrivateKey.generate().public_key())
+    result = verify(runner, "--bundle", str(exported), "--public-key", other)
+    assert result.exit_code == 1
+    assert "given with --public-key" in result.output
+    assert "signature does not verify with the trusted key" in result.output
+
+
+def _offline_verify(bundle: Path, tmp_path: Path, *args) -> subprocess.CompletedProcess:
+    """The real command in a process whose DATABASE_URL cannot be opened: it must never try."""
+    env = {key: value for key, value in os.environ.items() if key != "DATABASE_URL"}
+    env.update(DATABASE_URL="sqlite:////nonexistent/dir/x.db", LEDGER_SIGNING_KEY=str(tmp_path / "unused.key"))
+    return subprocess.run([sys.executable, "-m", "flask", "--app", "service", "ledger", "verify",
+                           "--bundle", str(bundle), *args], cwd=REPO, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_bundle_verification_needs_no_database(exported, tmp_path, client):
+    key = client.get("/v1/ledger/public-key").text.strip()
+    done = _offline_verify(exported, tmp_path, "--public-key", key)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "ledger verify: OK: 12 entries" in done.stdout
+    assert not (tmp_path / "unused.key").exists()  # an auditor's machine gets no private key
+    _rewrite_line(exported / "entries.ndjson", 3, _flip_canonical)
+    done = _offline_verify(exported, tmp_path, "--public-key", key)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "leaf 3: leaf_hash does not match canonical bytes" in done.stdout
+
+
+# --- the pure pieces -----------------------------------------------------------------------------
+
+
+def test_incremental_root_matches_the_reference_at_every_size():
+    leaves = [bytes([i]) * 32 for i in range(130)]
+    builder = RootBuilder()
+    for size in range(len(leaves) + 1):
+        assert builder.root() == merkle.root_from_leaves(leaves[:size]), size
+        if size < len(leaves):
+            builder.extend([leaves[size]])
+
+
+def test_row_values_compare_as_json_does():
+    assert first_difference({"a": [1, 2.0]}, {"a": [1.0, 2]}, "x") is None
+    assert first_difference(True, 1, "x") == ("x", True, 1)
+    assert first_difference({"a": {"b": [1, 2]}, "c": 3}, {"a": {"b": [1, 3]}, "c": 3}, "x") == ("x.a.b[1]", 2, 3)
+    assert first_difference({"a": [1]}, {"a": [1, 2]}, "x") == ("x.a length", 1, 2)
+    assert first_difference({"b": 1}, {}, "x")[0] == "x.b"
