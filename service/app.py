@@ -8,7 +8,6 @@ from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
 from .errors import PROBLEM_JSON, register_error_handlers
-from .ledger.note import load_or_create_signing_key
 from .ledger.sequencer import Signer
 from .schemas.problem import ProblemSchema
 
@@ -56,8 +55,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     engine = make_engine(app.config["DATABASE_URL"], settings.db_pool_size, settings.db_timeout_seconds)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
-    app.extensions["ledger_signer"] = Signer(
-        app.config["LEDGER_ORIGIN"], load_or_create_signing_key(app.config["LEDGER_SIGNING_KEY"]))
+    app.extensions["ledger_signer"] = Signer(app.config["LEDGER_ORIGIN"], key_path=app.config["LEDGER_SIGNING_KEY"])
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     http.install(app)

@@ -1,7 +1,7 @@
 """The sequencer: gives pending entries dense leaf indexes, extends the tree, signs a checkpoint."""
 import logging
 import threading
-from dataclasses import dataclass
+from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import delete, insert, select, text
@@ -17,10 +17,20 @@ log = logging.getLogger(__name__)
 ADVISORY_LOCK_KEY = 0x5E9_1ED6E2
 
 
-@dataclass(frozen=True)
 class Signer:
-    origin: str
-    private_key: Ed25519PrivateKey
+    """Signs checkpoints as `origin`. A key file is read (or created, mode 0600) only on first use,
+    so commands that never sign, such as verifying a bundle, never create a private key."""
+
+    def __init__(self, origin: str, private_key: Ed25519PrivateKey | None = None, key_path: str | None = None):
+        if (private_key is None) == (key_path is None):
+            raise ValueError("give a private key or a key file, not both")
+        self.origin, self.key_path = origin, key_path
+        if private_key is not None:
+            self.__dict__["private_key"] = private_key
+
+    @cached_property
+    def private_key(self) -> Ed25519PrivateKey:
+        return note.load_or_create_signing_key(self.key_path)
 
     @property
     def verifier_key(self) -> str:
