@@ -6,6 +6,7 @@ from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from ..rules.catalog import ALL_CATEGORIES
 from .fields import OffsetDateTime, StrictBoolean, StrictFloat
+from .ledger import CheckpointRefSchema, InclusionProofSchema
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
 SOURCE_EVENT_ID = Regexp(r"^[A-Za-z0-9._:-]{1,128}$", error="Use 1-128 characters of A-Z a-z 0-9 . _ : -")
@@ -104,25 +105,12 @@ class EventRecordSchema(StrikeEventSchema):
     ledger = fields.Nested(LedgerRefSchema, required=True)
 
 
-class InclusionSchema(Schema):
-    index = fields.Integer(required=True)
-    tree_size = fields.Integer(required=True)
-    leaf_hash = fields.String(required=True)
-    proof = fields.List(fields.String(), required=True)
-
-
 class EntryPositionSchema(Schema):
     entry_id = fields.Integer(required=True)
     entry_type = fields.String(required=True)
     leaf_hash = fields.String(required=True)
     leaf_index = fields.Integer(required=True, allow_none=True, metadata={"description": "null until integrated"})
-    inclusion_proof = fields.Nested(InclusionSchema, required=True, allow_none=True)
-
-
-class CheckpointRefSchema(Schema):
-    tree_size = fields.Integer(required=True)
-    root_hash = fields.String(required=True)
-    note = fields.String(required=True)
+    inclusion_proof = fields.Nested(InclusionProofSchema, required=True, allow_none=True)
 
 
 class EventDetailSchema(EventRecordSchema):

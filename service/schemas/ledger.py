@@ -26,3 +26,9 @@ class ConsistencyProofSchema(Schema):
     first = fields.Integer(required=True)
     second = fields.Integer(required=True)
     proof = fields.List(fields.String(), required=True)
+
+
+class CheckpointRefSchema(Schema):
+    tree_size = fields.Integer(required=True)
+    root_hash = fields.String(required=True)
+    note = fields.String(required=True, metadata={"description": "the signed note itself"})
