@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import geo
 from .auth import Principal
 from .db import utcnow
+from .event_index import index_version
 from .errors import Conflict, NotFound, ValidationProblem, flatten_errors
 from .ledger.store import append_entry
 from .models import Evaluation as EvaluationRow
@@ -60,6 +61,8 @@ def _store_version(session: Session, reporter: str, payload: dict, evaluation: E
                               policy_sha256=evaluation.policy_sha256, verdict=evaluation.verdict,
                               findings=[f.to_dict() for f in evaluation.findings], computed=evaluation.computed,
                               evaluated_at=now, ledger_entry_id=judged.id))
+    session.flush()
+    index_version(session, event, evaluation)
     return event
 
 
