@@ -3,7 +3,7 @@ import yaml
 from flask import Flask, Response
 from flask_smorest import Api
 
-from . import http, logs
+from . import access_log, http, logs
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
@@ -59,6 +59,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     http.install(app)
+    access_log.install(app)
     register_error_handlers(app)
     api = AuditApi(app)
     _register_blueprints(api)

@@ -3,6 +3,7 @@ from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
 from flask_smorest import Blueprint as SmorestBlueprint
+from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
 
 from .errors import Problem, ValidationProblem
@@ -27,6 +28,9 @@ class StrictParser(FlaskParser):
     """webargs parses bodies itself; route it through the strict reader instead."""
 
     DEFAULT_VALIDATION_STATUS = 400
+    # A misspelt filter must not silently widen a query: unknown parameters are errors everywhere.
+    DEFAULT_UNKNOWN_BY_LOCATION = {location: RAISE for location in
+                                   ("json", "query", "querystring", "form")}
 
     def _raw_load_json(self, req):
         return req.get_json()

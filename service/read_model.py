@@ -1,21 +1,26 @@
-"""How stored events are shown: the record of one version, and an event with all its versions."""
+"""How stored events are shown: version records (loaded in bulk), and an event with its whole history."""
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .ledger.store import ledger_ref
 from .ledger.views import checkpoint_view, entry_positions, signed_size
-from .models import Evaluation, Event, LedgerEntry
+from .models import Evaluation, Event, EventHead, LedgerEntry, Review
 from .schemas.fields import format_utc
 
 
-def latest_evaluation(session: Session, event_id: str) -> Evaluation:
-    return session.scalars(select(Evaluation).where(Evaluation.event_id == event_id)
-                           .order_by(Evaluation.id.desc()).limit(1)).one()
+def records(session: Session, events: list[Event]) -> list[dict]:
+    """The record of each version, in order, with four queries whatever the number of events."""
+    ids = [event.id for event in events]
+    evaluations = {e.event_id: e for e in session.scalars(  # ascending id: the latest one wins
+        select(Evaluation).where(Evaluation.event_id.in_(ids)).order_by(Evaluation.id))}
+    entries = {e.id: e for e in session.scalars(
+        select(LedgerEntry).where(LedgerEntry.id.in_([event.ledger_entry_id for event in events])))}
+    superseded_by = dict(session.execute(select(Event.supersedes, Event.id).where(Event.supersedes.in_(ids))).all())
+    return [_record(event, evaluations[event.id], entries[event.ledger_entry_id], superseded_by.get(event.id))
+            for event in events]
 
 
-def event_record(session: Session, event: Event) -> dict:
-    evaluation = latest_evaluation(session, event.id)
-    superseded_by = session.scalar(select(Event.id).where(Event.supersedes == event.id))
+def _record(event: Event, evaluation: Evaluation, entry: LedgerEntry, superseded_by: str | None) -> dict:
     return {
         **event.payload,
         "occurred_at": format_utc(event.occurred_at),
@@ -30,19 +35,49 @@ def event_record(session: Session, event: Event) -> dict:
         "policy_sha256": evaluation.policy_sha256,
         "findings": evaluation.findings,
         "computed": evaluation.computed,
-        "ledger": ledger_ref(session.get(LedgerEntry, event.ledger_entry_id)),
+        "ledger": ledger_ref(entry),
     }
 
 
+def event_record(session: Session, event: Event) -> dict:
+    return records(session, [event])[0]
+
+
+def list_items(session: Session, heads: list[EventHead]) -> list[dict]:
+    """List rows: the latest version of each event, its review status and how many versions it has."""
+    events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_([h.event_id for h in heads])))}
+    shown = records(session, [events[h.event_id] for h in heads])
+    return [{**record, "review_status": head.review_status} for record, head in zip(shown, heads)]
+
+
+def review_view(review: Review, entry: LedgerEntry) -> dict:
+    return {"id": review.id, "event_id": review.event_id, "status": review.status, "comment": review.comment,
+            "reviewer": review.reviewer, "created_at": format_utc(review.created_at), "ledger": ledger_ref(entry)}
+
+
 def event_detail(session: Session, event: Event) -> dict:
-    """The version asked for, every version of the report, and where each ledger entry sits in the tree."""
+    """The version asked for, every version, every evaluation and review, and where each ledger entry
+    sits in the tree (with inclusion proofs against the checkpoint shown)."""
     versions = session.scalars(select(Event).where(Event.reporter == event.reporter,
                                                    Event.source_event_id == event.source_event_id)
                                .order_by(Event.version)).all()
-    entry_ids = [v.ledger_entry_id for v in versions]
-    entry_ids += session.scalars(select(Evaluation.ledger_entry_id)
-                                 .where(Evaluation.event_id.in_([v.id for v in versions]))).all()
+    version_ids = [v.id for v in versions]
+    evaluations = session.scalars(select(Evaluation).where(Evaluation.event_id.in_(version_ids))
+                                  .order_by(Evaluation.id)).all()
+    reviews = session.execute(select(Review, LedgerEntry).join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id)
+                              .where(Review.head_id == versions[0].id).order_by(Review.id)).all()
+    entry_ids = [v.ledger_entry_id for v in versions] + [e.ledger_entry_id for e in evaluations]
+    entry_ids += [review.ledger_entry_id for review, _ in reviews]
     _, checkpoint = signed_size(session)
-    return {**event_record(session, event), "versions": [event_record(session, v) for v in versions],
-            "ledger_entries": entry_positions(session, sorted(entry_ids), checkpoint),
-            "checkpoint": checkpoint_view(checkpoint) if checkpoint else None}
+    shown = records(session, versions)
+    return {
+        **shown[version_ids.index(event.id)],
+        "review_status": reviews[-1][0].status if reviews else "open",
+        "versions": shown,
+        "evaluations": [{"event_id": e.event_id, "verdict": e.verdict, "policy_version": e.policy_id,
+                         "policy_sha256": e.policy_sha256, "findings": e.findings, "computed": e.computed,
+                         "evaluated_at": format_utc(e.evaluated_at)} for e in evaluations],
+        "reviews": [review_view(review, entry) for review, entry in reviews],
+        "ledger_entries": entry_positions(session, sorted(entry_ids), checkpoint),
+        "checkpoint": checkpoint_view(checkpoint) if checkpoint else None,
+    }

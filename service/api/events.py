@@ -1,16 +1,23 @@
 """Strike reports: submit, submit in batches, correct, read back."""
+from dataclasses import replace
+
 from flask import g, jsonify, request
 from flask.views import MethodView
 
 from .. import intake
+from ..access_log import note_read
 from ..http import Blueprint
-from ..read_model import event_detail, event_record
-from ..schemas.events import (BatchResultSchema, BatchSchema, EventDetailSchema, EventRecordSchema,
-                              StrikeEventSchema)
+from ..queries import EventFilter, after_cursor, encode_cursor, filtered_heads, newest_first
+from ..read_model import event_detail, event_record, list_items
+from ..reviews import add_review
+from ..schemas.events import (BatchResultSchema, BatchSchema, EventDetailSchema, EventPageSchema,
+                              EventRecordSchema, ReviewInSchema, ReviewSchema, StrikeEventSchema)
+from ..schemas.queries import EventListArgs
 from .common import ANY_ROLE, problem, protected, sessions
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Strike reports and their verdicts")
 WRITERS = ("reporter", "admin")
+REVIEWERS = ("auditor", "admin")
 
 
 def _answer(outcome: intake.Outcome):
@@ -25,6 +32,24 @@ def _answer(outcome: intake.Outcome):
 
 @blp.route("")
 class Events(MethodView):
+    @protected(blp, *ANY_ROLE)
+    @blp.arguments(EventListArgs, location="query")
+    @blp.response(200, EventPageSchema)
+    def get(self, args):
+        """The latest version of each event, newest occurred_at first; reporters see their own."""
+        criteria = EventFilter.from_args(args)
+        if not g.principal.sees_everything:
+            if criteria.reporter not in (None, g.principal.name):
+                return {"items": [], "next_cursor": None}  # nobody else's events, not even their count
+            criteria = replace(criteria, reporter=g.principal.name)
+        query = after_cursor(newest_first(filtered_heads(criteria)), args.get("cursor"))
+        with sessions()() as session:
+            heads = session.scalars(query.limit(args["limit"] + 1)).all()
+            page = heads[:args["limit"]]
+            items = list_items(session, page)
+        note_read(len(items))
+        return {"items": items, "next_cursor": encode_cursor(page[-1]) if len(heads) > len(page) else None}
+
     @protected(blp, *WRITERS)
     @blp.arguments(StrikeEventSchema)
     @blp.response(201, EventRecordSchema, description="Stored and judged")
@@ -54,6 +79,17 @@ class EventById(MethodView):
         """One event version with all versions of the report."""
         with sessions()() as session:
             return jsonify(event_detail(session, intake.visible_event(session, g.principal, event_id)))
+
+
+@blp.route("/<event_id>/reviews")
+class Reviews(MethodView):
+    @protected(blp, *REVIEWERS)
+    @blp.arguments(ReviewInSchema)
+    @blp.response(201, ReviewSchema)
+    @problem(blp, 404, "No such event")
+    def post(self, review, event_id):
+        """Record a review; reviews are appended, never edited, and the latest is the event's status."""
+        return add_review(sessions(), g.principal, event_id, review["status"], review["comment"]), 201
 
 
 @blp.route("/<event_id>/corrections")

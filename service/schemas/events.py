@@ -114,7 +114,10 @@ class EntryPositionSchema(Schema):
 
 
 class EventDetailSchema(EventRecordSchema):
+    review_status = fields.String(required=True, metadata={"description": "the latest review's status, or open"})
     versions = fields.List(fields.Nested(EventRecordSchema), required=True)
+    evaluations = fields.List(fields.Nested(lambda: EvaluationSchema()), required=True)
+    reviews = fields.List(fields.Nested(lambda: ReviewSchema()), required=True)
     ledger_entries = fields.List(fields.Nested(EntryPositionSchema), required=True,
                                  metadata={"description": "every entry of every version, with its inclusion "
                                                           "proof against `checkpoint`"})
@@ -130,3 +133,38 @@ class BatchItemSchema(Schema):
 
 class BatchResultSchema(Schema):
     results = fields.List(fields.Nested(BatchItemSchema), required=True)
+
+
+class ReviewInSchema(StrictSchema):
+    status = fields.String(required=True, validate=OneOf(["acknowledged", "confirmed_violation", "dismissed",
+                                                          "escalated"]))
+    comment = fields.String(required=True, validate=Length(1, 4000))
+
+
+class ReviewSchema(Schema):
+    id = fields.Integer(required=True)
+    event_id = fields.String(required=True, metadata={"description": "the version that was reviewed"})
+    status = fields.String(required=True)
+    comment = fields.String(required=True)
+    reviewer = fields.String(required=True)
+    created_at = OffsetDateTime(required=True)
+    ledger = fields.Nested(LedgerRefSchema, required=True)
+
+
+class EvaluationSchema(Schema):
+    event_id = fields.String(required=True)
+    verdict = fields.String(required=True)
+    policy_version = fields.String(required=True, allow_none=True)
+    policy_sha256 = fields.String(required=True, allow_none=True)
+    findings = fields.List(fields.Nested(FindingSchema), required=True)
+    computed = fields.Nested(ComputedSchema, required=True)
+    evaluated_at = OffsetDateTime(required=True)
+
+
+class EventListItemSchema(EventRecordSchema):
+    review_status = fields.String(required=True)
+
+
+class EventPageSchema(Schema):
+    items = fields.List(fields.Nested(EventListItemSchema), required=True)
+    next_cursor = fields.String(required=True, allow_none=True)

@@ -1,0 +1,100 @@
+"""The auditor's event filters (SPEC §8) as SQL over event_heads, with keyset pagination."""
+import base64
+import json
+from dataclasses import dataclass, fields
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, or_, select
+
+from .errors import ValidationProblem
+from .models import EventHead, EventRule
+from .schemas.fields import format_utc, parse_rfc3339
+
+EQUALITY = ("verdict", "severity", "munition", "family", "reporter", "category", "target_country",
+            "policy_version", "review_status")
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    verdict: str | None = None
+    rule_id: str | None = None
+    severity: str | None = None
+    munition: str | None = None
+    family: str | None = None
+    reporter: str | None = None
+    category: str | None = None
+    target_country: str | None = None
+    policy_version: str | None = None
+    review_status: str | None = None
+    occurred_from: datetime | None = None
+    occurred_to: datetime | None = None
+    received_from: datetime | None = None
+    received_to: datetime | None = None
+    bbox: tuple[float, float, float, float] | None = None  # min_lon, min_lat, max_lon, max_lat
+
+    @classmethod
+    def from_args(cls, args: dict) -> "EventFilter":
+        return cls(**{f.name: args[f.name] for f in fields(cls) if f.name in args})
+
+    def as_dict(self) -> dict:
+        """The filters that were set, as JSON values (for access entries and report headers)."""
+        shown = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if value is not None:
+                shown[f.name] = format_utc(value) if isinstance(value, datetime) else value
+        return {k: list(v) if isinstance(v, tuple) else v for k, v in shown.items()}
+
+
+def filtered_heads(criteria: EventFilter) -> Select:
+    """Latest versions matching every given filter (`*_from` inclusive, `*_to` exclusive)."""
+    query = select(EventHead)
+    for name in EQUALITY:
+        value = getattr(criteria, name)
+        if value is not None:
+            query = query.where(getattr(EventHead, name) == value)
+    if criteria.rule_id is not None:
+        query = query.where(exists().where(EventRule.event_id == EventHead.event_id,
+                                           EventRule.rule_id == criteria.rule_id))
+    for column, low, high in ((EventHead.occurred_at, criteria.occurred_from, criteria.occurred_to),
+                              (EventHead.received_at, criteria.received_from, criteria.received_to)):
+        if low is not None:
+            query = query.where(column >= low)
+        if high is not None:
+            query = query.where(column < high)
+    if criteria.bbox is not None:
+        min_lon, min_lat, max_lon, max_lat = criteria.bbox
+        query = query.where(EventHead.target_lon.between(min_lon, max_lon),
+                            EventHead.target_lat.between(min_lat, max_lat))
+    return query
+
+
+def newest_first(query: Select) -> Select:
+    return query.order_by(EventHead.occurred_at.desc(), EventHead.id.desc())
+
+
+def after_cursor(query: Select, cursor: str | None) -> Select:
+    """Keyset pagination: rows strictly after the last one shown, so inserts never shift a page."""
+    if cursor is None:
+        return query
+    occurred_at, head_id = decode_cursor(cursor)
+    return query.where(or_(EventHead.occurred_at < occurred_at,
+                           and_(EventHead.occurred_at == occurred_at, EventHead.id < head_id)))
+
+
+def encode_cursor(head: EventHead) -> str:
+    raw = json.dumps([format_utc(head.occurred_at), head.id], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, str]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        occurred_at, head_id = json.loads(raw)
+        if not isinstance(head_id, str) or len(head_id) > 36:
+            raise ValueError("bad id")
+        return parse_rfc3339(occurred_at), head_id
+    except Exception as error:  # whatever is wrong with it, the client gets the same 400
+        raise ValidationProblem("The cursor is not one this service issued.",
+                                errors={"cursor": ["not a valid cursor; use next_cursor from the last page"]}) \
+            from error
