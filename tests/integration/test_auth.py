@@ -2,16 +2,21 @@
 import pytest
 from sqlalchemy import select
 
+from service.ledger import sequencer
 from service.models import ApiKey
 
 from ..helpers import make_event
 
-OPEN = ["/healthz", "/readyz", "/openapi.yaml"]
+OPEN = ["/healthz", "/readyz", "/openapi.yaml", "/v1/ledger/public-key"]
 # (method, path, roles allowed); {id} is an event created by reporter ops-a
 MATRIX = [
     ("POST", "/v1/events", {"reporter", "admin"}),
     ("POST", "/v1/events/batch", {"reporter", "admin"}),
+    ("GET", "/v1/events", {"reporter", "auditor", "admin"}),
     ("GET", "/v1/events/{id}", {"reporter", "auditor", "admin"}),
+    ("POST", "/v1/events/{id}/reviews", {"auditor", "admin"}),
+    ("GET", "/v1/ledger/entries?start=0&end=1", {"auditor", "admin"}),
+    ("GET", "/v1/ledger/entries/0", {"auditor", "admin"}),
     ("POST", "/v1/events/{id}/corrections", {"reporter", "admin"}),
     ("GET", "/v1/policies", {"reporter", "auditor", "admin"}),
     ("GET", "/v1/policies/us-2024-05-30-kharkiv", {"reporter", "auditor", "admin"}),
@@ -23,12 +28,16 @@ ROLE_KEYS = {"reporter": "ops-a", "auditor": "auditor-1", "admin": "admin-1"}
 
 def _call(client, method, path, headers):
     body = {"events": [make_event("m")]} if path.endswith("batch") else make_event()
+    if path.endswith("reviews"):
+        body = {"status": "acknowledged", "comment": "seen"}
     return client.open(path, method=method, json=body if method == "POST" else None, headers=headers)
 
 
 @pytest.fixture
-def event_id(client, keys):
-    return client.post("/v1/events", json=make_event(), headers=keys.reporter).get_json()["id"]
+def event_id(client, keys, app):
+    created = client.post("/v1/events", json=make_event(), headers=keys.reporter).get_json()["id"]
+    sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"])
+    return created
 
 
 @pytest.mark.parametrize("method, path, allowed", MATRIX, ids=[f"{m} {p}" for m, p, _ in MATRIX])
@@ -85,3 +94,9 @@ def test_keys_cli_refuses_bad_input(runner):
 def test_reporter_identity_comes_from_the_key(client, keys):
     body = client.post("/v1/events", json=make_event(), headers=keys.admin).get_json()
     assert body["reporter"] == "admin-1"
+
+
+@pytest.mark.parametrize("path", ["/v1/ledger/checkpoint", "/v1/ledger/proofs/inclusion?index=0",
+                                  "/v1/ledger/proofs/consistency?first=1"])
+def test_public_ledger_endpoints_need_no_key(client, event_id, path):
+    assert client.get(path).status_code == 200

@@ -12,7 +12,7 @@ from ..helpers import make_event
 # table -> a column to try to overwrite
 APPEND_ONLY = {"ledger_entries": "entry_type", "events": "reporter", "evaluations": "verdict",
                "policy_versions": "published_by", "ledger_leaves": "entry_id", "tree_nodes": "hash",
-               "checkpoints": "note"}
+               "checkpoints": "note", "reviews": "status", "event_rules": "rule_id"}
 
 
 @pytest.fixture
@@ -32,7 +32,9 @@ def test_upgrade_from_empty_then_no_drift_then_downgrade(empty_database):
 
 @pytest.mark.parametrize("table", APPEND_ONLY)
 def test_append_only_triggers_refuse_update_and_delete(client, keys, app, table):
-    client.post("/v1/events", json=make_event(), headers=keys.reporter)
+    event = client.post("/v1/events", json=make_event(**{"target.category": "dual_use"}), headers=keys.reporter)
+    client.post(f"/v1/events/{event.get_json()['id']}/reviews", json={"status": "acknowledged", "comment": "ok"},
+                headers=keys.auditor)
     sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"])
     engine = app.extensions["db_engine"]
     for statement in (f"UPDATE {table} SET {APPEND_ONLY[table]} = NULL", f"DELETE FROM {table}"):
