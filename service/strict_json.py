@@ -1,4 +1,4 @@
-"""A JSON reader that refuses what RFC 8259 leaves ambiguous: duplicate keys, NaN, deep nesting."""
+"""A JSON reader that refuses what RFC 8259 leaves ambiguous: duplicate keys, NaN, deep nesting, NUL."""
 import json
 
 MAX_DEPTH = 32
@@ -21,13 +21,17 @@ def _no_constants(name):
     raise JSONRejected(f"{name} is not a JSON number")
 
 
-def _check_depth(document, max_depth: int) -> None:
-    # Iterative, so a hostile document cannot exhaust the Python stack here.
-    stack = [(document, 1)]
+def _check_tree(document, max_depth: int) -> None:
+    """Depth, and no NUL in any string: PostgreSQL cannot store one, and no report needs it."""
+    stack = [(document, 1)]  # iterative, so a hostile document cannot exhaust the Python stack
     while stack:
         node, depth = stack.pop()
+        if isinstance(node, str):
+            if "\x00" in node:
+                raise JSONRejected("strings may not contain U+0000")
+            continue
         if isinstance(node, dict):
-            children = node.values()
+            children = [*node.keys(), *node.values()]
         elif isinstance(node, list):
             children = node
         else:
@@ -51,5 +55,5 @@ def loads_strict(data, max_depth: int = MAX_DEPTH):
         raise
     except ValueError as error:
         raise JSONRejected(f"malformed JSON: {error}") from error
-    _check_depth(document, max_depth)
+    _check_tree(document, max_depth)
     return document

@@ -51,6 +51,8 @@ def _km(value: float | None) -> str:
 def _zone_text(zone: Zone) -> str:
     parts = [] if zone.box is None else ["lon {:g}–{:g}, lat {:g}–{:g}".format(
         zone.box[0], zone.box[2], zone.box[1], zone.box[3])]
+    if zone.polygon is not None:
+        parts = ["within its polygon area"]
     return f"{zone.id}: {', '.join(parts + [f'depth ≤ {zone.max_depth_km:g} km'])}"
 
 

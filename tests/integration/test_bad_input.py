@@ -77,6 +77,8 @@ RAW_BODIES = [
     ("very deep", b"[" * 100000 + b"]" * 100000),
     ("not UTF-8", b'{"notes": "\xff"}'),
     ("array body", b"[1, 2]"),
+    ("NUL in a value", b'{"notes": "a\\u0000b"}'),
+    ("NUL in a key", b'{"a\\u0000": 1}'),
 ]
 
 
