@@ -1,14 +1,18 @@
 """Policy versions and the munition catalog as stored in the database."""
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from .db import utcnow
-from .errors import Conflict
+from .errors import Conflict, ValidationProblem
 from .ledger.store import append_entry
 from .models import Munition as MunitionRow
 from .models import PolicyVersion
 from .rules.catalog import bundled_munitions, bundled_policies
 from .rules.model import Munition, Policy
+from .schemas.fields import format_utc
+from .schemas.policies import unknown_family_errors
 
 SYSTEM_PUBLISHER = "bundled"
 
@@ -40,6 +44,43 @@ def publish_policy(session: Session, document: dict, publisher: str) -> PolicyVe
                         ledger_entry_id=entry.id)
     session.add(row)
     return row
+
+
+def _overlaps(a_from: datetime, a_to: datetime | None, b_from: datetime, b_to: datetime | None) -> bool:
+    # Half-open [from, to) with None as +infinity: one version ending where the next begins is no overlap.
+    return (b_to is None or a_from < b_to) and (a_to is None or b_from < a_to)
+
+
+def _span(row: PolicyVersion) -> str:
+    end = "open-ended" if row.effective_to is None else format_utc(row.effective_to)
+    return f"{row.id} ({format_utc(row.effective_from)} → {end})"
+
+
+def publish_version(session: Session, document: dict, publisher: str) -> tuple[PolicyVersion, bool]:
+    """An admin's new version, already schema-checked; (row, created). The caller owns the transaction.
+
+    Rejects denied families missing from the stored catalog (400), an id already published with
+    other content and an effective range overlapping any stored version (409); the exact same
+    document again answers with the stored version.
+    """
+    errors = unknown_family_errors(document, {m.family for m in munition_catalog(session).values()})
+    if errors:
+        raise ValidationProblem("The document names munition families that are not in the catalog.", errors)
+    if session.get_bind().dialect.name == "postgresql":
+        # Two admins publishing overlapping versions at once must not both pass the check below.
+        # (SQLite transactions already begin IMMEDIATE, holding the one write lock.)
+        session.execute(text("LOCK TABLE policy_versions IN SHARE ROW EXCLUSIVE MODE"))
+    policy = Policy.from_document(document)
+    existing = session.get(PolicyVersion, policy.id)
+    if existing is not None:
+        return publish_policy(session, document, publisher), False  # the same again, or 409
+    overlapping = [row for row in session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from))
+                   if _overlaps(row.effective_from, row.effective_to, policy.effective_from, policy.effective_to)]
+    if overlapping:
+        raise Conflict("The effective range overlaps published version(s): "
+                       f"{'; '.join(_span(row) for row in overlapping)}. Versions never change; "
+                       "choose a range outside every published one.")
+    return publish_policy(session, document, publisher), True
 
 
 def load_bundled(session: Session) -> tuple[int, int]:

@@ -1,29 +1,19 @@
-"""Policy versions: bundled, immutable once published, each judged events by its SHA-256."""
+"""Policy versions: bundled or published by admins, immutable once published, simulated on demand."""
+from flask import g, request
 from flask.views import MethodView
-from marshmallow import Schema, fields
 from sqlalchemy import select
 
+from ..access_log import note_read
 from ..errors import NotFound
 from ..http import Blueprint
 from ..models import PolicyVersion
-from ..schemas.fields import OffsetDateTime
+from ..policy_store import publish_version
+from ..schemas.policies import (PolicyDocumentSchema, PolicyListSchema, PolicySchema, SimulationQuerySchema,
+                                SimulationSchema)
+from ..simulation import simulate
 from .common import ANY_ROLE, problem, protected, sessions
 
 blp = Blueprint("policies", __name__, url_prefix="/v1/policies", description="Authorized-use policy versions")
-
-
-class PolicySchema(Schema):
-    id = fields.String(required=True)
-    effective_from = OffsetDateTime(required=True)
-    effective_to = OffsetDateTime(required=True, allow_none=True)
-    sha256 = fields.String(required=True, metadata={"description": "SHA-256 of the RFC 8785 bytes of `document`"})
-    published_at = OffsetDateTime(required=True)
-    published_by = fields.String(required=True)
-    document = fields.Dict(required=True, metadata={"description": "zones, depths, denied families, source"})
-
-
-class PolicyListSchema(Schema):
-    policies = fields.List(fields.Nested(PolicySchema), required=True)
 
 
 def _policy(row: PolicyVersion) -> dict:
@@ -39,8 +29,29 @@ class Policies(MethodView):
     def get(self):
         """Every published policy version, oldest first."""
         with sessions()() as session:
-            rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from))
-            return {"policies": [_policy(row) for row in rows]}
+            policies = [_policy(row) for row in
+                        session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from))]
+        note_read(len(policies))
+        return {"policies": policies}
+
+    @protected(blp, "admin")
+    @blp.arguments(PolicyDocumentSchema)
+    @blp.response(201, PolicySchema, description="Published: stored, and a `policy_published` ledger entry")
+    @blp.alt_response(200, schema=PolicySchema, description="The same document again: the stored version")
+    @problem(blp, 409, "The id is published with other content, or the effective range overlaps a version")
+    def post(self, _document):
+        """Publish a new policy version; it judges every event reported from then on in its range.
+
+        Stored exactly as sent. Denied families must be in the stored munition catalog (400); the same
+        document again is a 200 with the stored version; the same id with other content, or an
+        effective range overlapping a published version (half-open, null = open-ended), is a 409.
+        """
+        # The body as sent, not the loaded `_document` (whose timestamps are datetimes): the stored
+        # document and its SHA-256 must be exactly what the admin published.
+        with sessions()() as session, session.begin():
+            row, created = publish_version(session, request.get_json(), g.principal.name)
+            body = _policy(row)
+        return body, 201 if created else 200, {"Location": f"/v1/policies/{row.id}"} if created else {}
 
 
 @blp.route("/<policy_id>")
@@ -54,4 +65,24 @@ class PolicyById(MethodView):
             row = session.get(PolicyVersion, policy_id)
             if row is None:
                 raise NotFound(f"no policy version {policy_id}")
-            return _policy(row)
+        note_read(1)
+        return _policy(row)
+
+
+@blp.route("/<policy_id>/simulate")
+class Simulation(MethodView):
+    @protected(blp, "auditor", "admin")
+    @blp.arguments(SimulationQuerySchema, location="query")
+    @blp.response(200, SimulationSchema)
+    @problem(blp, 404, "No such policy version")
+    def post(self, period, policy_id):
+        """What the stored events of a period would get under this version; writes nothing.
+
+        Every event whose latest version has `occurred_at` in [occurred_from, occurred_to) is judged
+        under this version, whatever its own effective range, with the geography computed when it
+        was judged. At most 10,000 events: a period holding more is a 400 asking for a shorter one.
+        """
+        with sessions()() as session:
+            result = simulate(session, policy_id, period["occurred_from"], period["occurred_to"])
+        note_read(len(result["results"]))  # a POST that only reads: its access entry, like any auditor read
+        return result

@@ -2,7 +2,15 @@
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+import shapely
+from shapely.geometry import MultiPolygon, Point
+
 from service.ledger.canonical import document_sha256
+
+# A polygon area as plain tuples, so that zones stay hashable and compare by value:
+# polygons -> rings (shell first, then holes) -> (lon, lat) positions.
+Ring = tuple[tuple[float, float], ...]
+PolygonArea = tuple[tuple[Ring, ...], ...]
 
 
 def parse_instant(text: str) -> datetime:
@@ -13,27 +21,54 @@ def parse_instant(text: str) -> datetime:
     return instant.astimezone(timezone.utc)
 
 
+def polygon_area(geojson: dict) -> PolygonArea:
+    """A GeoJSON Polygon or MultiPolygon object as nested tuples (a Polygon is one polygon)."""
+    polygons = [geojson["coordinates"]] if geojson["type"] == "Polygon" else geojson["coordinates"]
+    return tuple(tuple(tuple((float(p[0]), float(p[1])) for p in ring) for ring in polygon)
+                 for polygon in polygons)
+
+
+def polygon_shape(area: PolygonArea) -> MultiPolygon:
+    return MultiPolygon([(polygon[0], polygon[1:]) for polygon in area])
+
+
 @dataclass(frozen=True)
 class Zone:
     id: str
     box: tuple[float, float, float, float] | None  # (min_lon, min_lat, max_lon, max_lat); None = anywhere
     max_depth_km: float
     denied_families: frozenset[str]
+    polygon: PolygonArea | None = None  # instead of a box; never both
+    # Built once per zone, since every target in Russia is tested against it; derived from
+    # `polygon`, so it takes no part in equality or hashing.
+    _shape: MultiPolygon | None = field(init=False, default=None, repr=False, compare=False, hash=False)
+
+    def __post_init__(self):
+        if self.polygon is not None:
+            if self.box is not None:
+                raise ValueError(f"zone {self.id} has both a box and a polygon")
+            shape = polygon_shape(self.polygon)
+            shapely.prepare(shape)
+            object.__setattr__(self, "_shape", shape)
 
     @classmethod
     def from_document(cls, doc: dict) -> "Zone":
-        box = doc.get("box")
+        box, polygon = doc.get("box"), doc.get("polygon")
         return cls(
             id=doc["id"],
             box=None if box is None else (box["min_lon"], box["min_lat"], box["max_lon"], box["max_lat"]),
             max_depth_km=float(doc["max_depth_km"]),
             denied_families=frozenset(doc.get("denied_families", ())),
+            polygon=None if polygon is None else polygon_area(polygon),
         )
 
     def contains(self, lon: float, lat: float, depth_km: float | None) -> bool:
         # An unknown depth cannot be shown to lie within the zone.
         if depth_km is None or depth_km > self.max_depth_km:
             return False
+        if self._shape is not None:
+            # covers, not contains: a target on the polygon's boundary is inside, as on a box's edge.
+            return self._shape.covers(Point(lon, lat))
         if self.box is None:
             return True
         min_lon, min_lat, max_lon, max_lat = self.box
