@@ -20,6 +20,8 @@ MATRIX = [
     ("POST", "/v1/events/{id}/corrections", {"reporter", "admin"}),
     ("GET", "/v1/policies", {"reporter", "auditor", "admin"}),
     ("GET", "/v1/policies/us-2024-05-30-kharkiv", {"reporter", "auditor", "admin"}),
+    ("POST", "/v1/policies/us-2024-05-30-kharkiv/simulate?occurred_from=2024-01-01T00:00:00Z"
+             "&occurred_to=2025-01-01T00:00:00Z", {"auditor", "admin"}),
     ("GET", "/v1/catalog/munitions", {"reporter", "auditor", "admin"}),
     ("GET", "/v1/catalog/categories", {"reporter", "auditor", "admin"}),
 ]
@@ -30,6 +32,8 @@ def _call(client, method, path, headers):
     body = {"events": [make_event("m")]} if path.endswith("batch") else make_event()
     if path.endswith("reviews"):
         body = {"status": "acknowledged", "comment": "seen"}
+    if "simulate" in path:
+        return client.open(path, method=method, headers=headers)
     return client.open(path, method=method, json=body if method == "POST" else None, headers=headers)
 
 
