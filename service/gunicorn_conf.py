@@ -23,6 +23,8 @@ def post_fork(server, worker):
     from service.wsgi import app
 
     app.extensions["db_engine"].dispose(close=False)
+    # Long streamed exports report progress, so gunicorn's timeout only catches truly stuck workers.
+    app.extensions["worker_heartbeat"] = worker.notify
 
 
 # `make run` starts everything: the sequencer runs beside gunicorn and stops with it. Deployments

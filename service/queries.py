@@ -4,7 +4,7 @@ import json
 from dataclasses import dataclass, fields
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, exists, select, tuple_
 
 from .errors import ValidationProblem
 from .models import EventHead, EventRule
@@ -73,13 +73,15 @@ def newest_first(query: Select) -> Select:
     return query.order_by(EventHead.occurred_at.desc(), EventHead.id.desc())
 
 
+def older_than(query: Select, occurred_at: datetime, head_id: str) -> Select:
+    """Rows after (occurred_at, id) in newest-first order. A row-value comparison, not an OR: both
+    databases turn it into an index range, so the thousandth page costs what the first does."""
+    return query.where(tuple_(EventHead.occurred_at, EventHead.id) < (occurred_at, head_id))
+
+
 def after_cursor(query: Select, cursor: str | None) -> Select:
     """Keyset pagination: rows strictly after the last one shown, so inserts never shift a page."""
-    if cursor is None:
-        return query
-    occurred_at, head_id = decode_cursor(cursor)
-    return query.where(or_(EventHead.occurred_at < occurred_at,
-                           and_(EventHead.occurred_at == occurred_at, EventHead.id < head_id)))
+    return query if cursor is None else older_than(query, *decode_cursor(cursor))
 
 
 def encode_cursor(head: EventHead) -> str:

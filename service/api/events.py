@@ -4,7 +4,7 @@ from dataclasses import replace
 from flask import g, jsonify, request
 from flask.views import MethodView
 
-from .. import intake
+from .. import exports, intake
 from ..access_log import note_read
 from ..http import Blueprint
 from ..queries import EventFilter, after_cursor, encode_cursor, filtered_heads, newest_first
@@ -12,7 +12,7 @@ from ..read_model import event_detail, event_record, list_items
 from ..reviews import add_review
 from ..schemas.events import (BatchResultSchema, BatchSchema, EventDetailSchema, EventPageSchema,
                               EventRecordSchema, ReviewInSchema, ReviewSchema, StrikeEventSchema)
-from ..schemas.queries import EventListArgs
+from ..schemas.queries import EventListArgs, ExportArgs
 from .common import ANY_ROLE, problem, protected, sessions
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Strike reports and their verdicts")
@@ -68,6 +68,22 @@ class Batch(MethodView):
     def post(self, batch):
         """Submit up to 1000 reports; each item succeeds or fails on its own."""
         return {"results": intake.submit_batch(sessions(), g.principal.name, batch["events"])}
+
+
+@blp.route("/export")
+class Export(MethodView):
+    @protected(blp, *ANY_ROLE)
+    @blp.arguments(ExportArgs, location="query")
+    @blp.doc(responses={"200": exports.OPENAPI_200})
+    def get(self, args):
+        """Every event the filters match, as CSV, GeoJSON or NDJSON; reporters get their own."""
+        criteria = EventFilter.from_args(args)
+        if not g.principal.sees_everything:
+            # as in the list: nobody else's events, not even their count
+            criteria = replace(criteria, reporter=g.principal.name) \
+                if criteria.reporter in (None, g.principal.name) else None
+        note_read(exports.matching_count(sessions(), criteria))  # the access entry is written before streaming
+        return exports.streamed(sessions(), criteria, args["format"])
 
 
 @blp.route("/<event_id>")

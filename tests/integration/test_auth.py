@@ -13,6 +13,7 @@ MATRIX = [
     ("POST", "/v1/events", {"reporter", "admin"}),
     ("POST", "/v1/events/batch", {"reporter", "admin"}),
     ("GET", "/v1/events", {"reporter", "auditor", "admin"}),
+    ("GET", "/v1/events/export?format=ndjson", {"reporter", "auditor", "admin"}),
     ("GET", "/v1/events/{id}", {"reporter", "auditor", "admin"}),
     ("POST", "/v1/events/{id}/reviews", {"auditor", "admin"}),
     ("GET", "/v1/ledger/entries?start=0&end=1", {"auditor", "admin"}),
