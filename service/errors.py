@@ -2,6 +2,7 @@
 import logging
 
 from flask import Flask, g, jsonify
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -93,6 +94,14 @@ def register_error_handlers(app: Flask) -> None:
         headers = dict(error.get_headers())
         headers.pop("Content-Type", None)
         return problem_response(error.code or 500, error.name, error.description or error.name, None, headers)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(error: OperationalError):
+        # Unreachable, restarting, or a statement cut off by its timeout: nothing was committed,
+        # and the same request can simply be sent again.
+        log.warning("database unavailable: %s", type(error.orig).__name__ if error.orig else error)
+        return problem_response(503, "Service Unavailable", "The database is unavailable or busy; retry shortly.",
+                                headers={"Retry-After": "5"})
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):

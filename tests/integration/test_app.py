@@ -63,3 +63,10 @@ def test_problem_for_unknown_route_and_method(client):
     assert missing.status_code == 404 and missing.mimetype == "application/problem+json"
     wrong = client.delete("/v1/policies")
     assert wrong.status_code == 405 and wrong.mimetype == "application/problem+json"
+
+
+def test_an_unreachable_database_is_a_503_with_retry_after(tmp_path, keys):
+    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/audit.db"})
+    response = app.test_client().get("/v1/policies", headers=keys.auditor)
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json" and response.headers["Retry-After"] == "5"
