@@ -51,6 +51,13 @@ def _overlaps(a_from: datetime, a_to: datetime | None, b_from: datetime, b_to: d
     return (b_to is None or a_from < b_to) and (a_to is None or b_from < a_to)
 
 
+def _supersedes(new: Policy, stored: PolicyVersion) -> bool:
+    """An open-ended version is in force until a later one takes effect: a new version may start
+    after it (for good, or for a while), which is how policy changes without editing history.
+    policy_in_force agrees: of the versions whose range holds an instant, the latest-starting governs."""
+    return stored.effective_to is None and new.effective_from > stored.effective_from
+
+
 def _span(row: PolicyVersion) -> str:
     end = "open-ended" if row.effective_to is None else format_utc(row.effective_to)
     return f"{row.id} ({format_utc(row.effective_from)} → {end})"
@@ -75,7 +82,8 @@ def publish_version(session: Session, document: dict, publisher: str) -> tuple[P
     if existing is not None:
         return publish_policy(session, document, publisher), False  # the same again, or 409
     overlapping = [row for row in session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from))
-                   if _overlaps(row.effective_from, row.effective_to, policy.effective_from, policy.effective_to)]
+                   if _overlaps(row.effective_from, row.effective_to, policy.effective_from, policy.effective_to)
+                   and not _supersedes(policy, row)]
     if overlapping:
         raise Conflict("The effective range overlaps published version(s): "
                        f"{'; '.join(_span(row) for row in overlapping)}. Versions never change; "

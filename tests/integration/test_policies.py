@@ -13,7 +13,10 @@ from sqlalchemy.exc import DBAPIError
 
 from service import simulation
 from service.models import Evaluation, Event, EventHead, LedgerEntry, PolicyVersion
+from service.policy_store import stored_policies
 from service.rules.catalog import bundled_policies
+from service.rules.engine import policy_in_force
+from service.rules.model import parse_instant
 
 from ..helpers import make_event
 
@@ -119,8 +122,9 @@ def test_the_same_id_with_other_content_is_a_conflict(client, keys, app):
     # Touching at both ends of the Kharkiv version, but a microsecond too early at the start.
     ("2024-05-29T23:59:59.999999Z", "2024-06-19T00:00:00Z",
      ["us-2022-06-01-no-cross-border", "us-2024-05-30-kharkiv"]),
-    ("2030-01-01T00:00:00Z", None, ["us-2024-11-17-kursk-atacms"]),  # the latest version is open-ended
-    ("2030-01-01T00:00:00Z", "2031-01-01T00:00:00Z", ["us-2024-11-17-kursk-atacms"]),
+    # Starting at (not after) the open-ended version's own start does not supersede it.
+    ("2024-11-17T00:00:00Z", None, ["us-2024-11-17-kursk-atacms"]),
+    ("2024-11-01T00:00:00Z", "2024-12-01T00:00:00Z", ["us-2024-06-19-border-wide", "us-2024-11-17-kursk-atacms"]),
     ("2022-05-31T00:00:00Z", "2022-06-01T00:00:00.001Z", ["us-2022-06-01-no-cross-border"]),
     ("2021-01-01T00:00:00Z", None, ["us-2022-06-01-no-cross-border", "us-2024-05-30-kharkiv",
                                     "us-2024-06-19-border-wide", "us-2024-11-17-kursk-atacms"]),
@@ -138,6 +142,28 @@ def test_an_overlapping_effective_range_is_a_conflict_naming_the_versions(client
     others = {d["id"] for d in bundled_policies()} - set(overlapped)
     assert not any(version in detail for version in others)
     assert counts(app) == before
+
+
+def test_a_later_version_supersedes_the_open_ended_one(client, keys, app):
+    """Policy keeps changing: a version may start after the open-ended latest one, for good or for a while."""
+    later = polygon_policy(id="test-2030-01-01-later", effective_from="2030-01-01T00:00:00Z", effective_to=None)
+    assert publish(client, keys, later).status_code == 201
+    interim = polygon_policy(id="test-2027-01-01-interim", effective_from="2027-01-01T00:00:00Z",
+                             effective_to="2027-02-01T00:00:00Z")
+    assert publish(client, keys, interim).status_code == 201
+    with app.extensions["db_sessions"]() as session:
+        policies = stored_policies(session)
+    in_force = {at: policy_in_force(policies, parse_instant(at)).id for at in (
+        "2026-06-01T00:00:00Z", "2027-01-15T00:00:00Z", "2027-03-01T00:00:00Z", "2030-06-01T00:00:00Z")}
+    assert in_force == {"2026-06-01T00:00:00Z": "us-2024-11-17-kursk-atacms",
+                        "2027-01-15T00:00:00Z": "test-2027-01-01-interim",
+                        "2027-03-01T00:00:00Z": "us-2024-11-17-kursk-atacms",
+                        "2030-06-01T00:00:00Z": "test-2030-01-01-later"}
+    # A closed version may not reach into the period the new open-ended one governs.
+    overlapping = polygon_policy(id="test-2029-12-01-overlap", effective_from="2029-12-01T00:00:00Z",
+                                 effective_to="2030-02-01T00:00:00Z")
+    response = publish(client, keys, overlapping)
+    assert response.status_code == 409 and "test-2030-01-01-later" in response.get_json()["detail"]
 
 
 def test_ranges_that_only_touch_do_not_overlap(client, keys):
