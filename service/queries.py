@@ -1,11 +1,12 @@
 """The auditor's event filters (SPEC §8) as SQL over event_heads, with keyset pagination."""
 import base64
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
 from sqlalchemy import Select, exists, select, tuple_
 
+from .auth import Principal
 from .errors import ValidationProblem
 from .models import EventHead, EventRule
 from .schemas.fields import format_utc, parse_rfc3339
@@ -44,6 +45,17 @@ class EventFilter:
             if value is not None:
                 shown[f.name] = format_utc(value) if isinstance(value, datetime) else value
         return {k: list(v) if isinstance(v, tuple) else v for k, v in shown.items()}
+
+
+def visible_filter(args: dict, principal: Principal) -> EventFilter | None:
+    """The filters a key may apply: reporters only ever match their own events. None matches nothing:
+    a reporter asking for another reporter's events learns nothing, not even how many there are."""
+    criteria = EventFilter.from_args(args)
+    if principal.sees_everything:
+        return criteria
+    if criteria.reporter not in (None, principal.name):
+        return None
+    return replace(criteria, reporter=principal.name)
 
 
 def filtered_heads(criteria: EventFilter) -> Select:

@@ -1,13 +1,11 @@
 """Strike reports: submit, submit in batches, correct, read back."""
-from dataclasses import replace
-
 from flask import g, jsonify, request
 from flask.views import MethodView
 
 from .. import exports, intake
 from ..access_log import note_read
 from ..http import Blueprint
-from ..queries import EventFilter, after_cursor, encode_cursor, filtered_heads, newest_first
+from ..queries import after_cursor, encode_cursor, filtered_heads, newest_first, visible_filter
 from ..read_model import event_detail, event_record, list_items
 from ..reviews import add_review
 from ..schemas.events import (BatchResultSchema, BatchSchema, EventDetailSchema, EventPageSchema,
@@ -37,11 +35,9 @@ class Events(MethodView):
     @blp.response(200, EventPageSchema)
     def get(self, args):
         """The latest version of each event, newest occurred_at first; reporters see their own."""
-        criteria = EventFilter.from_args(args)
-        if not g.principal.sees_everything:
-            if criteria.reporter not in (None, g.principal.name):
-                return {"items": [], "next_cursor": None}  # nobody else's events, not even their count
-            criteria = replace(criteria, reporter=g.principal.name)
+        criteria = visible_filter(args, g.principal)
+        if criteria is None:
+            return {"items": [], "next_cursor": None}
         query = after_cursor(newest_first(filtered_heads(criteria)), args.get("cursor"))
         with sessions()() as session:
             heads = session.scalars(query.limit(args["limit"] + 1)).all()
@@ -77,11 +73,7 @@ class Export(MethodView):
     @blp.doc(responses={"200": exports.OPENAPI_200})
     def get(self, args):
         """Every event the filters match, as CSV, GeoJSON or NDJSON; reporters get their own."""
-        criteria = EventFilter.from_args(args)
-        if not g.principal.sees_everything:
-            # as in the list: nobody else's events, not even their count
-            criteria = replace(criteria, reporter=g.principal.name) \
-                if criteria.reporter in (None, g.principal.name) else None
+        criteria = visible_filter(args, g.principal)
         note_read(exports.matching_count(sessions(), criteria))  # the access entry is written before streaming
         return exports.streamed(sessions(), criteria, args["format"])
 
