@@ -7,7 +7,7 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/var/audit.db
 export LEDGER_SIGNING_KEY ?= $(CURDIR)/var/ledger-signing.key
 export LEDGER_ORIGIN ?= strike-audit.local/ledger
 
-.PHONY: run test install migrate seed demo clean openapi
+.PHONY: run test install migrate seed demo reports clean openapi
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ demo: migrate
 	@test -s $(DEMO_KEY_FILE) || (umask 077 && $(BIN)/flask --app service keys create --name demo-reporter \
 		--role reporter | tail -1 > $(DEMO_KEY_FILE))
 	$(BIN)/python -m service.demo --url http://127.0.0.1:$(PORT) --key "$$(cat $(DEMO_KEY_FILE))"
+
+# After `make demo`: the weekly and monthly reports before AT (default: the demo's Kharkiv summer),
+# stored, in the ledger, and written as JSON, CSV and HTML to var/reports/.
+AT ?= 2024-07-01
+reports: install
+	$(BIN)/flask --app service reports generate --period weekly --at $(AT) --out var/reports
+	$(BIN)/flask --app service reports generate --period monthly --at $(AT) --out var/reports
 
 clean:
 	rm -rf $(VENV) var

@@ -74,7 +74,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import catalog, events, health, ledger, policies
+    from .api import catalog, events, health, ledger, policies, reports
 
-    for module in (health, events, policies, catalog, ledger):
+    for module in (health, events, policies, catalog, ledger, reports):
         api.register_blueprint(module.blp)

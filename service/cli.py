@@ -1,4 +1,5 @@
 """flask --app service ...: API keys and loading the bundled policies."""
+import json
 import os
 import signal
 import threading
@@ -7,6 +8,7 @@ from pathlib import Path
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from marshmallow import ValidationError
 from sqlalchemy import select
 
 from . import auth
@@ -126,6 +128,85 @@ def export_ledger(out: Path) -> None:
     click.echo(f"Exported {entries} entries and {checkpoints} checkpoints to {out}.")
 
 
+reports = AppGroup("reports", help="Compliance reports: scheduled generation and verification.")
+
+
+@reports.command("generate")
+@click.option("--period", "kind", required=True, type=click.Choice(["weekly", "monthly"]))
+@click.option("--at", help="Report the last complete ISO week or month before this date or instant (default now).")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Also write the report as <label>.json, .csv and .html into this directory.")
+def generate_report(kind: str, at: str | None, out: Path | None) -> None:
+    """Store the report of the last complete period (UTC); a period already stored is only printed."""
+    from .db import utcnow
+    from .reports import periods, store
+
+    try:
+        moment = periods.parse_bound(at) if at else utcnow()
+    except ValidationError as error:
+        raise click.BadParameter(" ".join(error.messages), param_hint="--at") from error
+    period = periods.scheduled(kind, moment)
+    report, created = store.generate_scheduled(_sessions(), current_app.extensions["ledger_signer"], kind,
+                                               period, f"cli:{kind}")
+    verb = "Stored" if created else "Already stored:"
+    click.echo(f"{verb} {kind} report {report.id} for {period.label} "
+               f"({report.document['period']['from']} to {report.document['period']['to']}), "
+               f"tree size {report.tree_size}, SHA-256 {report.sha256}")
+    if out is not None:
+        for path in write_report_files(out, report.id, report.document, period.label):
+            click.echo(f"Wrote {path}")
+
+
+def write_report_files(out: Path, report_id: int, document: dict, label: str) -> list[Path]:
+    """The stored JSON exactly (its SHA-256 is in the ledger), and the CSV and HTML forms of it."""
+    from .ledger.canonical import canonical_bytes
+    from .reports.render_csv import render_csv
+    from .reports.render_html import render_html
+
+    out.mkdir(parents=True, exist_ok=True)
+    shown = {**document, "id": report_id}
+    files = {f"{label}.json": canonical_bytes(document), f"{label}.csv": render_csv(shown).encode(),
+             f"{label}.html": render_html(shown).encode()}
+    for name, data in files.items():
+        (out / name).write_bytes(data)
+    return [out / name for name in files]
+
+
+@reports.command("verify")
+@click.argument("id_or_file")
+def verify_report(id_or_file: str) -> None:
+    """Recompute a stored report (ID) or a saved JSON report (FILE) from the ledger; non-zero exit on any mismatch."""
+    from .models import Report
+    from .reports.verify import verify_document
+
+    with _sessions()() as session:
+        if id_or_file.isdigit():
+            report = session.get(Report, int(id_or_file))
+            if report is None:
+                raise click.ClickException(f"no report {id_or_file}")
+            document = report.document
+        else:
+            report, document = None, _report_file(Path(id_or_file))
+        problems = verify_document(session, document, report, click.echo)
+    for line in problems:
+        click.echo(f"MISMATCH {line}")
+    click.echo(f"reports verify: {'OK' if not problems else f'FAILED ({len(problems)} problem(s))'}")
+    if problems:
+        raise click.exceptions.Exit(1)
+
+
+def _report_file(path: Path) -> dict:
+    """A report document, or the POST /v1/reports answer that holds one under "report"."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        raise click.ClickException(f"cannot read a JSON report from {path}: {error}") from error
+    document = document.get("report", document) if isinstance(document, dict) else document
+    if not isinstance(document, dict) or document.get("report_type") != "compliance":
+        raise click.ClickException(f"{path} does not hold a compliance report")
+    return document
+
+
 def register_commands(app: Flask) -> None:
-    for group in (keys, policies, ledger):
+    for group in (keys, policies, ledger, reports):
         app.cli.add_command(group)

@@ -56,3 +56,11 @@ def test_compose_sequencer_is_the_one_gunicorn_embeds_for_make_run():
     assert embedded_args[-1] == "--exit-with-parent"
     assert services["api"]["environment"]["EMBEDDED_SEQUENCER"] == "0"
     assert services["sequencer"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_compose_scheduler_generates_both_periods_hourly():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
+    loop = services["scheduler"]["command"][2]
+    assert "reports generate --period weekly" in loop and "reports generate --period monthly" in loop
+    assert "sleep 3600" in loop and services["scheduler"]["restart"] == "unless-stopped"
+    assert services["scheduler"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

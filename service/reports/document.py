@@ -1,0 +1,85 @@
+"""The report JSON contract, shaped from already-counted figures.
+
+Both ways of computing a report (SQL over the tables, replay of the ledger) end here, so they can
+only disagree on what they counted, never on how it is laid out.
+"""
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+
+from ..ledger.store import b64
+from ..rules.engine import SEVERITIES
+from ..schemas.fields import format_utc
+from .periods import Period, week_label, weeks_between
+
+VERDICTS = ("compliant", "needs_review", "violation", "out_of_scope")
+FLAGGED = ("violation", "needs_review")
+SEVERITY_KEYS = (*SEVERITIES, "none")
+
+
+@dataclass(frozen=True)
+class Group:
+    """How many events share these values: the unit both computations hand over."""
+    verdict: str
+    severity: str
+    family: str
+    reporter: str
+    category: str
+    week: int  # index into the period's ISO weeks
+    corrected: bool
+    count: int
+
+
+def _tally(groups: list[Group], attribute: str, keys: tuple = ()) -> dict:
+    counts = Counter(dict.fromkeys(keys, 0))
+    for group in groups:
+        counts[getattr(group, attribute)] += group.count
+    return dict(counts)
+
+
+def _listed(row: dict) -> dict:
+    return {"event_id": row["event_id"], "source_event_id": row["source_event_id"], "reporter": row["reporter"],
+            "occurred_at": format_utc(row["occurred_at"]), "policy_version": row["policy_version"],
+            "review_status": row["review_status"], "target": {"lat": row["lat"], "lon": row["lon"]},
+            "findings": [{k: f[k] for k in ("rule_id", "severity", "message")} for f in row["findings"]]}
+
+
+def _open(row: dict, signed_at: datetime) -> dict:
+    age = (signed_at - row["received_at"]).total_seconds() / 86400
+    return {"event_id": row["event_id"], "source_event_id": row["source_event_id"], "verdict": row["verdict"],
+            "occurred_at": format_utc(row["occurred_at"]), "received_at": format_utc(row["received_at"]),
+            "age_days": round(age, 6)}
+
+
+def assemble(period: Period, tree_size: int, root_hash: bytes, signed_at: datetime, policies: list[dict],
+             groups: list[Group], by_rule: dict, flagged: list[dict]) -> dict:
+    """`flagged`: one dict per violation/needs_review event (latest version), in any order."""
+    events = sum(g.count for g in groups)
+    by_verdict = _tally(groups, "verdict", VERDICTS)
+    weeks = weeks_between(period.start, period.end)
+    weekly = [{"week": week_label(start), "from": format_utc(start),
+               "by_verdict": _tally([g for g in groups if g.week == index], "verdict", VERDICTS)}
+              for index, start in enumerate(weeks)]
+    flagged = sorted(flagged, key=lambda row: (row["occurred_at"], row["event_id"]), reverse=True)
+    return {
+        "report_type": "compliance",
+        "period": period.view(),
+        "checkpoint": {"tree_size": tree_size, "root_hash": b64(root_hash)},
+        "policy_versions": sorted(policies, key=lambda p: (p["effective_from"], p["id"])),
+        "counts": {"by_verdict": by_verdict, "by_rule": dict(by_rule),
+                   "by_severity": _tally(groups, "severity", SEVERITY_KEYS), "by_family": _tally(groups, "family"),
+                   "by_reporter": _tally(groups, "reporter"), "by_category": _tally(groups, "category")},
+        "totals": {"events": events, "flagged": by_verdict["violation"] + by_verdict["needs_review"],
+                   "corrected_events": sum(g.count for g in groups if g.corrected),
+                   "needs_review_share": round(by_verdict["needs_review"] / events, 6) if events else 0.0},
+        "weekly": weekly,
+        "violations": [_listed(row) for row in flagged if row["verdict"] == "violation"],
+        "open_reviews": [_open(row, signed_at) for row in flagged if row["review_status"] == "open"],
+        "flagged_points": [{"event_id": row["event_id"], "lat": row["lat"], "lon": row["lon"],
+                            "verdict": row["verdict"], "severity": row["severity"]} for row in flagged],
+    }
+
+
+def policy_view(policy_id: str, sha256: str, effective_from: datetime, effective_to: datetime | None) -> dict:
+    return {"id": policy_id, "sha256": sha256, "effective_from": format_utc(effective_from),
+            "effective_to": None if effective_to is None else format_utc(effective_to)}
