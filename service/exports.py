@@ -18,6 +18,7 @@ from .models import EventHead
 from .queries import EventFilter, filtered_heads, newest_first, older_than
 from .read_model import list_items
 from .schemas.events import EventListItemSchema
+from .spreadsheet import cell
 
 CHUNK = 500
 COLUMNS = ("id", "source_event_id", "reporter", "version", "supersedes", "occurred_at", "received_at", "verdict",
@@ -25,8 +26,6 @@ COLUMNS = ("id", "source_event_id", "reporter", "version", "supersedes", "occurr
            "us_provided", "category", "linked_to_invasion", "target_lat", "target_lon", "target_country",
            "computed_country", "depth_km", "range_km", "zones", "rule_ids", "findings", "launch_lat", "launch_lon",
            "target_description", "notes")
-# What a spreadsheet would run as a formula (OWASP "CSV injection"); such text gets a leading quote.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 _ITEM_SCHEMA = EventListItemSchema()
 
 Chunk = list[tuple[EventHead, dict]]
@@ -78,23 +77,11 @@ def flat(head: EventHead, item: dict) -> dict:
     }
 
 
-def _cell(value):
-    """Numbers stay numbers (a negative latitude is data); any text that a spreadsheet would evaluate
-    is defused, since reporters choose notes, descriptions, munition names and source ids."""
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
-
-
 def csv_row(head: EventHead, item: dict) -> list:
     row = flat(head, item)
     row["zones"], row["rule_ids"] = ";".join(row["zones"]), ";".join(row["rule_ids"])
     row["findings"] = " | ".join(row["findings"])
-    return [_cell(row[name]) for name in COLUMNS]
+    return [cell(row[name]) for name in COLUMNS]
 
 
 def _csv(chunks: Iterable[Chunk]) -> Iterator[bytes]:

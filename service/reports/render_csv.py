@@ -11,27 +11,20 @@ Layout (RFC 4180, CRLF line ends; `csv.reader` yields an empty row `[]` between 
    messages with ` | `.
 3. Open reviews, header `event_id,source_event_id,verdict,occurred_at,received_at,age_days`.
 
-Every text cell that a spreadsheet would run as a formula gets a leading `'` (as in service.exports):
+Every text cell that a spreadsheet would run as a formula gets a leading `'` (service.spreadsheet):
 reporters choose source ids and reporter names, and messages echo what they sent.
 """
 import csv
 import io
 
-# Same rule as service.exports.FORMULA_START; not imported, to keep this renderer free of the ORM.
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from ..spreadsheet import cell
+
 COUNT_TABLES = ("by_verdict", "by_rule", "by_severity", "by_family", "by_reporter", "by_category")
 VIOLATION_HEADER = ["event_id", "source_event_id", "occurred_at", "reporter", "policy_version", "review_status",
                     "lat", "lon", "rule_ids", "severities", "messages"]
 OPEN_REVIEW_HEADER = ["event_id", "source_event_id", "verdict", "occurred_at", "received_at", "age_days"]
 
 
-def _cell(value):
-    # Numbers stay numbers: a negative count or coordinate is data, not a formula.
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _figures(report: dict) -> list[list]:
@@ -63,5 +56,5 @@ def render_csv(report: dict) -> str:
     for i, section in enumerate((_figures(report), _violations(report), _open_reviews(report))):
         if i:
             writer.writerow([])
-        writer.writerows([_cell(c) for c in row] for row in section)
+        writer.writerows([cell(c) for c in row] for row in section)
     return out.getvalue()
