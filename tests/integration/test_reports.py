@@ -253,3 +253,52 @@ def test_report_covers_a_checkpoint_signed_by_the_service(stored, app, client, k
     with app.extensions["db_sessions"]() as session:
         assert doc["checkpoint"]["tree_size"] == latest_checkpoint(session).tree_size
     assert sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"]) >= 1
+
+
+# One event per rule of SPEC §6, each built to trigger exactly that rule, plus a compliant and an
+# out-of-scope one. The base event (tests/helpers.py) is a GMLRS strike on a force concentration in
+# Russia 12.4 km deep inside the Kharkiv box, launched 70 km away (max 84), linked, country RU, on
+# 2024-06-02 (the Kharkiv version): compliant. Expected figures below are counted by hand.
+ONE_RULE_EACH = {
+    "compliant": ({}, None),
+    "civ": ({"target.category": "residential"}, "CIV-TARGET"),
+    "atacms": ({"weapon.munition": "M57-ATACMS"}, "XB-MUNITION"),  # ATACMS denied in kharkiv-sector
+    "outside": ({"target.lat": 50.45, "target.lon": 38.5, "launch": {"lat": 50.2, "lon": 38.5}},
+                "XB-OUTSIDE-ZONE"),  # east of the box (lon > 38.3), 28 km from launch
+    "before-kharkiv": ({"occurred_at": "2024-05-29T12:00:00Z"}, "XB-NOT-AUTHORIZED"),  # 2022 version: no zones
+    "no-policy": ({"occurred_at": "2022-05-01T00:00:00Z"}, "POLICY-NONE"),  # XB/MIL/LINK rules suppressed
+    "belarus": ({"target.lat": 52.0, "target.lon": 29.0, "target.country": "BY",
+                 "launch": {"lat": 51.9, "lon": 29.0}}, "TARGET-THIRD-COUNTRY"),
+    "purpose": ({"target.category": "air_defense_site"}, "XB-PURPOSE"),  # military, not a permitted purpose
+    "not-linked": ({"target.linked_to_invasion": False}, "MIL-NOT-LINKED"),
+    "unstated": ({"target.linked_to_invasion": None}, "LINK-UNSTATED"),
+    "far": ({"launch": {"lat": 48.5, "lon": 35.0}}, "RANGE-EXCEEDED"),  # ~250 km for an 84 km rocket
+    "no-launch": ({"launch": None}, "LAUNCH-MISSING"),
+    "mismatch": ({"target.country": "UA"}, "COUNTRY-MISMATCH"),
+    "sea": ({"target.lat": 43.5, "target.lon": 33.0, "target.country": None, "target.category": "military_logistics",
+             "launch": {"lat": 44.0, "lon": 33.2}}, "LOCATION-UNRESOLVED"),
+    "dual-use": ({"target.category": "dual_use"}, "CATEGORY-REVIEW"),
+    "unknown-munition": ({"weapon.munition": "XYZ-1"}, "MUNITION-UNKNOWN"),
+    "not-us": ({"weapon.us_provided": False}, None),
+}
+
+
+def test_every_verdict_and_rule_counted_by_hand(client, keys):
+    for source_id, (changes, rule) in ONE_RULE_EACH.items():
+        created = client.post("/v1/events", json=make_event(source_id, **changes), headers=keys.reporter)
+        assert created.status_code == 201
+        assert [f["rule_id"] for f in created.get_json()["findings"]] == ([rule] if rule else []), source_id
+    figures = client.get("/v1/reports/compliance?from=2022-01-01&to=2024-07-01", headers=keys.auditor).get_json()
+    counts = figures["counts"]
+    assert counts["by_rule"] == {rule: 1 for _, rule in ONE_RULE_EACH.values() if rule}
+    assert counts["by_verdict"] == {"compliant": 1, "out_of_scope": 1,
+                                    # CIV, XB-MUNITION, XB-OUTSIDE-ZONE, XB-NOT-AUTHORIZED, THIRD-COUNTRY, PURPOSE, NOT-LINKED
+                                    "violation": 7,
+                                    # POLICY-NONE, UNSTATED, RANGE, LAUNCH, MISMATCH, UNRESOLVED, CATEGORY, MUNITION
+                                    "needs_review": 8}
+    assert counts["by_severity"] == {"critical": 5, "high": 2, "review": 8, "none": 2}
+    assert counts["by_family"] == {"GMLRS": 15, "ATACMS": 1, "unknown": 1}
+    assert counts["by_reporter"] == {"ops-a": 17}
+    assert figures["totals"] == {"events": 17, "flagged": 15, "corrected_events": 0,
+                                 "needs_review_share": round(8 / 17, 6)}
+    assert len(figures["violations"]) == 7 and len(figures["open_reviews"]) == 15
