@@ -37,15 +37,6 @@ class EventFilter:
     def from_args(cls, args: dict) -> "EventFilter":
         return cls(**{f.name: args[f.name] for f in fields(cls) if f.name in args})
 
-    def as_dict(self) -> dict:
-        """The filters that were set, as JSON values (for access entries and report headers)."""
-        shown = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if value is not None:
-                shown[f.name] = format_utc(value) if isinstance(value, datetime) else value
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in shown.items()}
-
 
 def visible_filter(args: dict, principal: Principal) -> EventFilter | None:
     """The filters a key may apply: reporters only ever match their own events. None matches nothing:

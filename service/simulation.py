@@ -11,7 +11,7 @@ from .policy_store import munition_catalog
 from .rules.engine import evaluate
 from .rules.model import Geography, Policy
 from .schemas.fields import format_utc
-from .schemas.policies import VERDICTS
+from .rules.engine import VERDICTS
 
 # One request judges every event of the period in memory; beyond this, ask for a shorter period.
 MAX_EVENTS = 10_000

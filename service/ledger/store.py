@@ -1,6 +1,5 @@
 """Appending entries to the ledger table (the Merkle tree over them is built by the sequencer)."""
 import base64
-import json
 from datetime import datetime
 
 from sqlalchemy.orm import Session
@@ -26,9 +25,6 @@ def append_entry(session: Session, entry_type: str, body: dict, now: datetime) -
     session.add(PendingEntry(entry_id=entry.id))
     return entry
 
-
-def entry_document(entry: LedgerEntry) -> dict:
-    return json.loads(entry.canonical)
 
 
 def b64(data: bytes) -> str:

@@ -8,11 +8,10 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from ..ledger.store import b64
-from ..rules.engine import SEVERITIES
+from ..rules.engine import SEVERITIES, VERDICTS
 from ..schemas.fields import format_utc
 from .periods import Period, week_label, weeks_between
 
-VERDICTS = ("compliant", "needs_review", "violation", "out_of_scope")
 FLAGGED = ("violation", "needs_review")
 SEVERITY_KEYS = (*SEVERITIES, "none")
 

@@ -9,6 +9,7 @@ from service.rules.model import Evaluation, Finding, Geography, Munition, Policy
 
 RUSSIA, UKRAINE = "RU", "UA"
 SEVERITIES = ("critical", "high", "review")  # most serious first: the order of findings
+VERDICTS = ("compliant", "needs_review", "violation", "out_of_scope")
 SEVERITY_OF_RULE = {
     "POLICY-NONE": "review", "CIV-TARGET": "critical", "XB-NOT-AUTHORIZED": "critical",
     "XB-OUTSIDE-ZONE": "critical", "XB-MUNITION": "critical", "TARGET-THIRD-COUNTRY": "critical",

@@ -5,10 +5,12 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from ..rules.catalog import ALL_CATEGORIES
+from ..rules.engine import VERDICTS
 from .fields import OffsetDateTime, StrictBoolean, StrictFloat
 from .ledger import CheckpointRefSchema, InclusionProofSchema
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
+REVIEW_DECISIONS = ("acknowledged", "confirmed_violation", "dismissed", "escalated")
 SOURCE_EVENT_ID = Regexp(r"^[A-Za-z0-9._:-]{1,128}$", error="Use 1-128 characters of A-Z a-z 0-9 . _ : -")
 
 
@@ -97,7 +99,7 @@ class EventRecordSchema(StrikeEventSchema):
     version = fields.Integer(required=True)
     supersedes = fields.String(allow_none=True, required=True)
     superseded_by = fields.String(allow_none=True, required=True)
-    verdict = fields.String(required=True, validate=OneOf(["compliant", "needs_review", "violation", "out_of_scope"]))
+    verdict = fields.String(required=True, validate=OneOf(VERDICTS))
     policy_version = fields.String(allow_none=True, required=True)
     policy_sha256 = fields.String(allow_none=True, required=True)
     findings = fields.List(fields.Nested(FindingSchema), required=True)
@@ -136,8 +138,7 @@ class BatchResultSchema(Schema):
 
 
 class ReviewInSchema(StrictSchema):
-    status = fields.String(required=True, validate=OneOf(["acknowledged", "confirmed_violation", "dismissed",
-                                                          "escalated"]))
+    status = fields.String(required=True, validate=OneOf(REVIEW_DECISIONS))
     comment = fields.String(required=True, validate=Length(1, 4000))
 
 

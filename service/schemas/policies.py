@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from ..rules.catalog import CATEGORIES
+from ..rules.engine import VERDICTS
 from ..rules.model import polygon_area, polygon_shape
 from .events import StrictSchema
 from .fields import OffsetDateTime, StrictFloat
@@ -22,7 +23,6 @@ ZONE_ID = Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$",
                  error="Use 1-64 characters of a-z 0-9 . _ - starting with a letter or digit.")
 MAX_DEPTH_KM = 2000
 MAX_ZONES = 100
-VERDICTS = ("compliant", "needs_review", "violation", "out_of_scope")
 
 
 class DocumentInstant(OffsetDateTime):

@@ -3,11 +3,11 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range, Regexp
 
 from ..rules.catalog import ALL_CATEGORIES
-from ..rules.engine import SEVERITIES, SEVERITY_OF_RULE
+from ..rules.engine import SEVERITIES, SEVERITY_OF_RULE, VERDICTS
+from .events import REVIEW_DECISIONS
 from .fields import OffsetDateTime
 
-VERDICTS = ("compliant", "needs_review", "violation", "out_of_scope")
-REVIEW_STATUSES = ("open", "acknowledged", "confirmed_violation", "dismissed", "escalated")
+REVIEW_STATUSES = ("open", *REVIEW_DECISIONS)  # open: no review yet
 Text = Length(1, 128)
 
 
