@@ -31,3 +31,19 @@ BEGIN
 END
 $$
 """
+
+
+def make_append_only(op, tables) -> None:
+    """For a migration's upgrade(): install the refusing triggers on `tables` (PG_REJECT_FUNCTION first)."""
+    dialect = op.get_bind().dialect.name
+    for table in tables:
+        for statement in append_only_sql(dialect, table):
+            op.execute(statement)
+
+
+def undo_append_only(op, tables) -> None:
+    """For a migration's downgrade(): drop what make_append_only installed."""
+    dialect = op.get_bind().dialect.name
+    for table in tables:
+        for statement in drop_append_only_sql(dialect, table):
+            op.execute(statement)

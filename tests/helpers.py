@@ -37,3 +37,13 @@ def row_counts(app) -> dict:
     with app.extensions["db_sessions"]() as session:
         return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
                 for model in (Event, Evaluation, LedgerEntry)}
+
+
+def submit_all(client, keys, events: dict) -> dict:
+    """POST {source_id: (reporter key name, make_event changes)}; returns {source_id: event id}."""
+    ids = {}
+    for source_id, (reporter, changes) in events.items():
+        body = client.post("/v1/events", json=make_event(source_id, **changes), headers=keys[reporter])
+        assert body.status_code == 201, body.get_json()
+        ids[source_id] = body.get_json()["id"]
+    return ids

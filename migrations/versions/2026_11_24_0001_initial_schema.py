@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
 import service.db
-from service.db_guards import PG_REJECT_FUNCTION, append_only_sql, drop_append_only_sql
+from service.db_guards import PG_REJECT_FUNCTION, make_append_only, undo_append_only
 
 Text = sa.Text
 
@@ -100,16 +100,12 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     if dialect == "postgresql":
         op.execute(PG_REJECT_FUNCTION)
-    for table in APPEND_ONLY:
-        for statement in append_only_sql(dialect, table):
-            op.execute(statement)
+    make_append_only(op, APPEND_ONLY)
 
 
 def downgrade() -> None:
     dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        for statement in drop_append_only_sql(dialect, table):
-            op.execute(statement)
+    undo_append_only(op, APPEND_ONLY)
     if dialect == "postgresql":
         op.execute("DROP FUNCTION IF EXISTS reject_ledger_change()")
     with op.batch_alter_table('evaluations', schema=None) as batch_op:

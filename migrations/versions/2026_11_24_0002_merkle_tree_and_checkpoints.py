@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import service.db
-from service.db_guards import append_only_sql, drop_append_only_sql
+from service.db_guards import make_append_only, undo_append_only
 
 # The tree and its signed checkpoints are history too; only the pending queue is drained.
 APPEND_ONLY = ("ledger_leaves", "tree_nodes", "checkpoints")
@@ -49,17 +49,11 @@ def upgrade() -> None:
     )
     # Entries written before the sequencer existed wait for it like any new one.
     op.execute("INSERT INTO ledger_pending (entry_id) SELECT id FROM ledger_entries ORDER BY id")
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        for statement in append_only_sql(dialect, table):
-            op.execute(statement)
+    make_append_only(op, APPEND_ONLY)
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        for statement in drop_append_only_sql(dialect, table):
-            op.execute(statement)
+    undo_append_only(op, APPEND_ONLY)
     op.drop_table('ledger_pending')
     op.drop_table('ledger_leaves')
     op.drop_table('tree_nodes')

@@ -8,7 +8,7 @@ from alembic import op
 import sqlalchemy as sa
 
 import service.db
-from service.db_guards import append_only_sql, drop_append_only_sql
+from service.db_guards import make_append_only, undo_append_only
 
 APPEND_ONLY = ("reviews", "event_rules")
 SEVERITY_RANK = {"critical": 0, "high": 1, "review": 2}
@@ -80,10 +80,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_reviews_event_id'), ['event_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_reviews_head_id'), ['head_id'], unique=False)
 
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        for statement in append_only_sql(dialect, table):
-            op.execute(statement)
+    make_append_only(op, APPEND_ONLY)
     _backfill(op.get_bind())
 
 
@@ -121,10 +118,7 @@ def _backfill(conn) -> None:
 
 
 def downgrade() -> None:
-    dialect = op.get_bind().dialect.name
-    for table in APPEND_ONLY:
-        for statement in drop_append_only_sql(dialect, table):
-            op.execute(statement)
+    undo_append_only(op, APPEND_ONLY)
     with op.batch_alter_table('reviews', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_reviews_head_id'))
         batch_op.drop_index(batch_op.f('ix_reviews_event_id'))

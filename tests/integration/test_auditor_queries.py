@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from service.models import LedgerEntry
 
-from ..helpers import make_event
+from ..helpers import make_event, submit_all
 
 # source id -> (reporter, changes); expected facts are stated next to each one, from SPEC §3–§6.
 EVENTS = {
@@ -30,12 +30,7 @@ EVENTS = {
 
 @pytest.fixture
 def stored(client, keys):
-    ids = {}
-    for source_id, (reporter, changes) in EVENTS.items():
-        body = client.post("/v1/events", json=make_event(source_id, **changes), headers=keys[reporter])
-        assert body.status_code == 201, body.get_json()
-        ids[source_id] = body.get_json()["id"]
-    return ids
+    return submit_all(client, keys, EVENTS)
 
 
 def listed(client, keys, query="", who="auditor-1"):

@@ -15,7 +15,7 @@ from service.reports import periods
 from service.reports.compute import compute_report, recompute_from_ledger
 from service.reports.periods import Period
 
-from ..helpers import make_event
+from ..helpers import make_event, submit_all
 from .test_auditor_queries import EVENTS
 from .test_ledger_verify import tamper
 
@@ -25,11 +25,7 @@ WHOLE = "from=2022-01-01&to=2025-01-01"
 @pytest.fixture
 def stored(client, keys):
     """EVENTS (every verdict), then e-unknown corrected to a catalogued munition and b-civilian reviewed."""
-    ids = {}
-    for source_id, (reporter, changes) in EVENTS.items():
-        body = client.post("/v1/events", json=make_event(source_id, **changes), headers=keys[reporter])
-        assert body.status_code == 201, body.get_json()
-        ids[source_id] = body.get_json()["id"]
+    ids = submit_all(client, keys, EVENTS)
     fixed = make_event("e-unknown", **{"occurred_at": "2024-06-03T00:00:00+02:00"})  # now like a-compliant
     answer = client.post(f"/v1/events/{ids['e-unknown']}/corrections", json=fixed, headers=keys.reporter)
     assert answer.status_code == 201
