@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+import orjson
+
 from . import note
 from .merkle import EMPTY_ROOT
 
@@ -19,6 +21,19 @@ _TYPES = ("event_received", "evaluation", "correction", "review", "policy_publis
 # Each document has a top-level "entry_type" and no nested key of that name, so finding this exact
 # text shows the stored type is right without parsing the entry; only a miss is parsed to say more.
 _NEEDLES = {t: b'"entry_type":"' + t.encode() + b'"' for t in _TYPES}
+
+
+def parse_json(text: bytes | str):
+    """JSON read with orjson, several times faster than json, which matters at a million entries.
+
+    Numbers are IEEE doubles, as in RFC 8785, which canonicalized every entry: orjson reads an
+    integer beyond 64 bits as the double it denotes there (the ledger itself cannot hold one
+    beyond 2**53). What orjson refuses but json accepts (a lone surrogate escape) goes to json.
+    """
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 class RootBuilder:
@@ -110,9 +125,9 @@ def check_note(size: int, column_root: bytes | None, text: str, verifier: str) -
 class LeafStream:
     """Checks leaves fed in index order: hashes, dense indexes, entry types, and each checkpoint's root.
 
-    Rows are (index, entry_id | None, entry_type, canonical | None, leaf_hash, node_hash).
-    Entries whose type is in `wanted` are parsed and returned by feed() as
-    (index, entry_id, document) so the caller can compare them with other data.
+    Rows start with (index, entry_id | None, entry_type, canonical | None, leaf_hash, node_hash);
+    columns after those are the caller's. Entries whose type is in `wanted` are parsed and
+    returned by feed() as (row, document) so the caller can compare them with its columns.
     """
 
     def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report,
@@ -129,12 +144,12 @@ class LeafStream:
         self._advance()
         self._reach()
 
-    def feed(self, rows: Iterable[tuple]) -> list[tuple[int, int | None, dict]]:
+    def feed(self, rows: Iterable[tuple]) -> list[tuple[tuple, dict]]:
         """The hot loop: one SHA-256 and a few comparisons per leaf; the root is extended after it."""
         sha, needles, wanted, expected = hashlib.sha256, _NEEDLES, self.wanted, self.expected
         digests, selected = [], []
         for row in rows:
-            index, entry_id, entry_type, canonical, stored, node = row
+            index, entry_id, entry_type, canonical, stored, node = row[:6]
             if canonical is None:
                 digest = self._dangling(row)
             else:
@@ -172,7 +187,7 @@ class LeafStream:
         return size
 
     def _leaf_problems(self, row: tuple, digest: bytes, expected: int) -> None:
-        index, entry_id, _, _, stored, node = row
+        index, entry_id, _, _, stored, node = row[:6]
         label = leaf_label(index, entry_id)
         if index > expected:
             self.report(f"leaf index gap: leaves {expected}..{index - 1} are missing before {label}")
@@ -189,16 +204,16 @@ class LeafStream:
 
     def _dangling(self, row: tuple) -> bytes | None:
         """A leaf whose entry is gone; its tree node (if any) stands in so later roots stay comparable."""
-        index, entry_id, _, _, _, node = row
+        index, entry_id, _, _, _, node = row[:6]
         self.report(f"{leaf_label(index, entry_id)}: ledger entry {entry_id} is missing")
         return node
 
     def _typed(self, row: tuple, selected: list) -> None:
         """Parse an entry; check its type against the stored one; keep it if the caller wants it."""
-        index, entry_id, entry_type, canonical, _, _ = row
+        index, entry_id, entry_type, canonical = row[:4]
         label = leaf_label(index, entry_id)
         try:
-            document = json.loads(canonical)
+            document = parse_json(canonical)
             actual = document.get("entry_type") if isinstance(document, dict) else None
         except ValueError:
             self.report(f"{label}: canonical bytes are not JSON")
@@ -206,7 +221,7 @@ class LeafStream:
         if actual != entry_type:
             self.report(f"{label}: entry_type {entry_type!r} != ledger {actual!r}")
         if actual in self.wanted:
-            selected.append((index, entry_id, document))
+            selected.append((row, document))
 
     def _advance(self) -> None:
         """Take the next checkpoint, checking its signature now: every one is checked, reached or not."""

@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, select, text
 from service.db import normalize_url
 from service.db_guards import append_only_sql
 from service.ledger import merkle, note, sequencer
-from service.ledger.bundle import RootBuilder
-from service.ledger.verify import first_difference, snapshot
+from service.ledger.bundle import Report, RootBuilder, parse_json
+from service.ledger.verify import LAYOUT, compare_rows, first_difference, snapshot
 from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PolicyVersion
 
 from ..helpers import make_event
@@ -300,3 +300,34 @@ def test_row_values_compare_as_json_does():
     assert first_difference({"a": {"b": [1, 2]}, "c": 3}, {"a": {"b": [1, 3]}, "c": 3}, "x") == ("x.a.b[1]", 2, 3)
     assert first_difference({"a": [1]}, {"a": [1, 2]}, "x") == ("x.a length", 1, 2)
     assert first_difference({"b": 1}, {}, "x")[0] == "x.b"
+
+
+def test_entries_parse_as_rfc8785_numbers_and_where_orjson_refuses_as_json_does():
+    for text in (b'{"a":[1,2.5,"\xc3\xa9",-9007199254740991]}', b'"\\ud800"'):
+        assert parse_json(text) == json.loads(text)
+    # Beyond 64 bits an integer is the double it denotes in RFC 8785's number model.
+    assert parse_json(b"123456789012345678901234567890") == float(123456789012345678901234567890)
+
+
+def _event_leaf(document: dict, **row_values) -> tuple:
+    """A leaf-query row for an event entry: six leaf columns, then LAYOUT's columns with the event's filled."""
+    kind, offset, _ = LAYOUT.by_type["event_received"]
+    row = [7, 70, "event_received", b"{}", b"h", b"h"] + [None] * len(LAYOUT.columns)
+    values = {column: document[key] for column, key in kind.fields} | row_values
+    row[offset] = document["event_id"]
+    for i, (column, _) in enumerate(kind.fields):
+        value = values[column]
+        row[offset + 1 + i] = json.dumps(value) if column == "payload" else value
+    return tuple(row)
+
+
+def test_rows_are_compared_with_their_entry_column_by_column():
+    document = {"entry_type": "event_received", "event_id": "e-1", "reporter": "ops", "source_event_id": "s-1",
+                "version": 1, "supersedes": None, "payload": {"target": {"lat": 50.0, "lon": 36}}}
+    lines = []
+    compare_rows([(_event_leaf(document), document)], Report(lines.append))
+    assert lines == []
+    compare_rows([(_event_leaf(document, payload={"target": {"lat": 50.5, "lon": 36}}), document),
+                  (_event_leaf(document), {**document, "version": True})], Report(lines.append))
+    assert lines == ["leaf 7 (entry 70): event row e-1 payload.target.lat 50.5 != ledger 50.0",
+                     "leaf 7 (entry 70): event row e-1 version 1 != ledger True"]
