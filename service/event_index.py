@@ -3,7 +3,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .models import Event, EventHead, EventRule
-from .models import Munition as MunitionRow
 from .rules.engine import SEVERITIES
 from .rules.model import Evaluation
 
@@ -13,8 +12,9 @@ def highest_severity(evaluation: Evaluation) -> str | None:
     return next((s for s in SEVERITIES if s in found), None)
 
 
-def index_version(session: Session, event: Event, evaluation: Evaluation) -> None:
-    """A new version becomes its event's head; its findings become rule rows."""
+def index_version(session: Session, event: Event, evaluation: Evaluation, family: str | None) -> None:
+    """A new version becomes its event's head; its findings become rule rows. `family` is the
+    munition's catalog family (None when uncatalogued), known to the caller from judging."""
     session.add_all(EventRule(event_id=event.id, rule_id=rule)
                     for rule in sorted({f.rule_id for f in evaluation.findings}))
     payload = event.payload
@@ -23,7 +23,7 @@ def index_version(session: Session, event: Event, evaluation: Evaluation) -> Non
         event_id=event.id, reporter=event.reporter, source_event_id=event.source_event_id,
         version=event.version, occurred_at=event.occurred_at, received_at=event.received_at,
         verdict=evaluation.verdict, severity=highest_severity(evaluation), munition=munition,
-        family=session.scalar(select(MunitionRow.family).where(MunitionRow.code == munition)),
+        family=family,
         category=payload["target"]["category"], target_country=evaluation.computed["country"],
         policy_version=evaluation.policy_id, target_lat=payload["target"]["lat"],
         target_lon=payload["target"]["lon"])

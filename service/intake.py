@@ -15,7 +15,8 @@ from .errors import Conflict, NotFound, ValidationProblem, flatten_errors
 from .ledger.store import append_entry
 from .models import Evaluation as EvaluationRow
 from .models import Event
-from .policy_store import munition_catalog, stored_policies
+from .read_model import version_record
+from .policy_store import RuleSet, current_rules
 from .rules.engine import evaluate, policy_in_force
 from .rules.model import Evaluation
 from .schemas.events import StrikeEventSchema
@@ -26,13 +27,25 @@ from .schemas.fields import format_utc, parse_rfc3339
 class Outcome:
     created: bool
     event_id: str
+    record: dict | None = None  # a new version's record, built from what was just written
 
 
-def judge(session: Session, payload: dict) -> Evaluation:
+@dataclass(frozen=True)
+class Judgement:
+    evaluation: Evaluation
+    family: str | None  # the munition's catalog family, for the query index
+
+
+def judge(session: Session, payload: dict) -> Judgement:
+    return judge_with(current_rules(session), payload)
+
+
+def judge_with(rules: RuleSet, payload: dict) -> Judgement:
     """The verdict under the policy in force when the strike happened, never the newest one."""
-    occurred_at = parse_rfc3339(payload["occurred_at"])
-    policy = policy_in_force(stored_policies(session), occurred_at)
-    return evaluate(payload, policy, munition_catalog(session), geo.geography_of(payload))
+    policy = policy_in_force(rules.policies, parse_rfc3339(payload["occurred_at"]))
+    munition = rules.catalog.get(payload["weapon"]["munition"])
+    return Judgement(evaluate(payload, policy, rules.catalog, geo.geography_of(payload)),
+                     munition.family if munition else None)
 
 
 def _versions(session: Session, reporter: str, source_event_id: str) -> list[Event]:
@@ -41,9 +54,10 @@ def _versions(session: Session, reporter: str, source_event_id: str) -> list[Eve
         .order_by(Event.version)))
 
 
-def _store_version(session: Session, reporter: str, payload: dict, evaluation: Evaluation,
-                   version: int, supersedes: str | None, submitted_by: str) -> Event:
+def _store_version(session: Session, reporter: str, payload: dict, judgement: Judgement,
+                   version: int, supersedes: str | None, submitted_by: str) -> Outcome:
     """One version: its report entry, its evaluation entry and both rows, in the caller's transaction."""
+    evaluation = judgement.evaluation
     now = utcnow()
     event_id = str(uuid.uuid4())
     entry_type = "event_received" if supersedes is None else "correction"
@@ -57,39 +71,43 @@ def _store_version(session: Session, reporter: str, payload: dict, evaluation: E
                   received_at=now, ledger_entry_id=received.id)
     session.add(event)
     judged = append_entry(session, "evaluation", {"event_id": event_id, **evaluation.to_dict()}, now)
-    session.add(EvaluationRow(event_id=event_id, policy_id=evaluation.policy_id,
-                              policy_sha256=evaluation.policy_sha256, verdict=evaluation.verdict,
-                              findings=[f.to_dict() for f in evaluation.findings], computed=evaluation.computed,
-                              evaluated_at=now, ledger_entry_id=judged.id))
+    row = EvaluationRow(event_id=event_id, policy_id=evaluation.policy_id, policy_sha256=evaluation.policy_sha256,
+                        verdict=evaluation.verdict, findings=[f.to_dict() for f in evaluation.findings],
+                        computed=evaluation.computed, evaluated_at=now, ledger_entry_id=judged.id)
+    session.add(row)
     session.flush()
-    index_version(session, event, evaluation)
-    return event
+    index_version(session, event, evaluation, judgement.family)
+    # Nothing supersedes a version just stored, so its record needs no query.
+    return Outcome(True, event_id, version_record(event, row, received, superseded_by=None))
 
 
 def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Outcome:
     """Idempotent on (reporter, source_event_id): the same payload again returns the original."""
     # Judged before the write transaction, so no lock is held while geometry is computed.
     with sessions() as session:
-        evaluation = judge(session, payload)
+        judgement = judge(session, payload)
+    with sessions() as session, session.begin():
+        return _submit(session, reporter, payload, judgement)
+
+
+def _submit(session: Session, reporter: str, payload: dict, judgement: Judgement) -> Outcome:
+    """Store a first version unless this source_event_id is already stored, in the caller's transaction."""
     for _attempt in range(2):
-        with sessions() as session, session.begin():
-            versions = _versions(session, reporter, payload["source_event_id"])
-            if versions:
-                return _replay(versions[0], payload)
-            try:
-                with session.begin_nested():
-                    event = _store_version(session, reporter, payload, evaluation, 1, None, reporter)
-                    session.flush()
-            except IntegrityError:
-                continue  # a concurrent request stored it first: answer as a replay
-            return Outcome(True, event.id)
+        versions = _versions(session, reporter, payload["source_event_id"])
+        if versions:
+            return _replay(versions[0], payload)
+        try:
+            with session.begin_nested():
+                return _store_version(session, reporter, payload, judgement, 1, None, reporter)
+        except IntegrityError:
+            continue  # a concurrent request stored it first (now visible): answer as a replay
     raise Conflict("the report could not be stored because of concurrent submissions; retry")
 
 
 def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, payload: dict) -> Outcome:
     """A full replacement that supersedes the latest version; judged afresh, the old one stays."""
     with sessions() as session:
-        evaluation = judge(session, payload)
+        judgement = judge(session, payload)
     with sessions() as session, session.begin():
         corrected = visible_event(session, principal, event_id)
         if payload["source_event_id"] != corrected.source_event_id:
@@ -100,13 +118,11 @@ def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, p
             return Outcome(False, latest.id)  # the same correction again
         try:
             with session.begin_nested():
-                event = _store_version(session, corrected.reporter, payload, evaluation, latest.version + 1,
-                                       latest.id, principal.name)
-                session.flush()
+                return _store_version(session, corrected.reporter, payload, judgement, latest.version + 1,
+                                      latest.id, principal.name)
         except IntegrityError:
             raise Conflict("another correction of this event was stored at the same time; "
                            "read the event and retry") from None
-        return Outcome(True, event.id)
 
 
 def visible_event(session: Session, principal: Principal, event_id: str) -> Event:
@@ -125,18 +141,31 @@ def _replay(original: Event, payload: dict) -> Outcome:
 
 
 def submit_batch(sessions: sessionmaker, reporter: str, items: list) -> list[dict]:
-    """Each item is validated and stored on its own: one bad item never blocks the others."""
-    results = []
+    """Each item is validated and stored on its own: one bad item never blocks the others.
+
+    Items are judged before the write transaction (no lock held during geometry), then stored in
+    one transaction with a savepoint each: one commit, one disk flush, for the whole batch. The
+    answer is sent after that commit, so every item it calls created or duplicate is durable.
+    """
+    results, valid = {}, []
     for index, item in enumerate(items):
         errors = StrikeEventSchema().validate(item) if isinstance(item, dict) else {"_schema": ["Not an object."]}
         if errors:
-            results.append({"index": index, "status": "invalid", "errors": flatten_errors(errors)})
-            continue
-        try:
-            outcome = submit_event(sessions, reporter, item)
-        except Conflict as conflict:
-            results.append({"index": index, "status": "conflict", "errors": {"source_event_id": [conflict.detail]}})
-            continue
-        results.append({"index": index, "status": "created" if outcome.created else "duplicate",
-                        "id": outcome.event_id})
-    return results
+            results[index] = {"index": index, "status": "invalid", "errors": flatten_errors(errors)}
+        else:
+            valid.append((index, item))
+    if valid:
+        with sessions() as session:
+            rules = current_rules(session)
+        judged = [(index, item, judge_with(rules, item)) for index, item in valid]
+        with sessions() as session, session.begin():
+            for index, item, judgement in judged:
+                try:
+                    outcome = _submit(session, reporter, item, judgement)
+                except Conflict as conflict:
+                    results[index] = {"index": index, "status": "conflict",
+                                      "errors": {"source_event_id": [conflict.detail]}}
+                    continue
+                results[index] = {"index": index, "status": "created" if outcome.created else "duplicate",
+                                  "id": outcome.event_id}
+    return [results[index] for index in range(len(items))]

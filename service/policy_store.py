@@ -1,7 +1,8 @@
 """Policy versions and the munition catalog as stored in the database."""
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from .db import utcnow
@@ -15,6 +16,38 @@ from .schemas.fields import format_utc
 from .schemas.policies import unknown_family_errors
 
 SYSTEM_PUBLISHER = "bundled"
+
+
+@dataclass(frozen=True)
+class RuleSet:
+    """What reports are judged with: every stored policy version and the munition catalog."""
+
+    policies: list[Policy]
+    catalog: dict[str, Munition]
+
+
+# database URL -> (generation, rule set): parsed once per change instead of once per report
+_rule_sets: dict[str, tuple[tuple, RuleSet]] = {}
+
+
+def current_rules(session: Session) -> RuleSet:
+    """The stored rules, from this process's cache while they have not changed.
+
+    Both tables are append-only (triggers), so their row counts and the newest policy entry
+    change whenever their content does: one indexed query per report replaces loading every
+    policy document and hashing it again (a fifth of a report's time, measured).
+    """
+    generation = tuple(session.execute(select(
+        select(func.count()).select_from(PolicyVersion).scalar_subquery(),
+        select(func.max(PolicyVersion.ledger_entry_id)).scalar_subquery(),
+        select(func.count()).select_from(MunitionRow).scalar_subquery())).one())
+    database = session.get_bind().url.render_as_string()
+    cached = _rule_sets.get(database)
+    if cached is not None and cached[0] == generation:
+        return cached[1]
+    rules = RuleSet(stored_policies(session), munition_catalog(session))
+    _rule_sets[database] = (generation, rules)
+    return rules
 
 
 def stored_policies(session: Session) -> list[Policy]:

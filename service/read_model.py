@@ -16,11 +16,11 @@ def records(session: Session, events: list[Event]) -> list[dict]:
     entries = {e.id: e for e in session.scalars(
         select(LedgerEntry).where(LedgerEntry.id.in_([event.ledger_entry_id for event in events])))}
     superseded_by = dict(session.execute(select(Event.supersedes, Event.id).where(Event.supersedes.in_(ids))).all())
-    return [_record(event, evaluations[event.id], entries[event.ledger_entry_id], superseded_by.get(event.id))
+    return [version_record(event, evaluations[event.id], entries[event.ledger_entry_id], superseded_by.get(event.id))
             for event in events]
 
 
-def _record(event: Event, evaluation: Evaluation, entry: LedgerEntry, superseded_by: str | None) -> dict:
+def version_record(event: Event, evaluation: Evaluation, entry: LedgerEntry, superseded_by: str | None) -> dict:
     return {
         **event.payload,
         "occurred_at": format_utc(event.occurred_at),

@@ -14,13 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from service.db import make_engine, make_session_factory, utcnow
 from service.event_index import highest_severity
 from service.intake import judge
 from service.ledger.canonical import canonical_bytes, leaf_hash
-from service.models import Evaluation, Event, EventHead, EventRule, LedgerEntry, Munition, PendingEntry
+from service.models import Evaluation, Event, EventHead, EventRule, LedgerEntry, PendingEntry
 from service.schemas.fields import format_utc, parse_rfc3339
 
 from ..helpers import make_event
@@ -41,9 +41,9 @@ def _entry(entry_type: str, body: dict, now) -> dict:
 def _templates(sessions) -> list[tuple[dict, object]]:
     """One judged report per kind of case in the auditor tests, plus its munition family."""
     with sessions() as session:
-        families = dict(session.execute(select(Munition.code, Munition.family)).all())
-        return [(payload, judge(session, payload), families.get(payload["weapon"]["munition"]))
-                for payload in (make_event(name, notes=NOTES, **changes) for name, (_, changes) in EVENTS.items())]
+        judged = [(payload, judge(session, payload))
+                  for payload in (make_event(name, notes=NOTES, **changes) for name, (_, changes) in EVENTS.items())]
+    return [(payload, judgement.evaluation, judgement.family) for payload, judgement in judged]
 
 
 def _insert_batch(sessions, templates, start: int, size: int) -> None:

@@ -28,6 +28,16 @@ def test_submit_returns_the_stored_event_with_its_verdict(client, keys, app):
     assert row_counts(app) == {"events": 1, "evaluations": 1, "ledger_entries": 4 + 2}
 
 
+def test_the_201_answer_is_the_record_read_back_later(client, keys):
+    """The answer is built from what was just written, without reading it back: it must not differ."""
+    created = client.post("/v1/events", json=make_event(**{"target.category": "dual_use"}), headers=keys.reporter)
+    replayed = client.post("/v1/events", json=make_event(**{"target.category": "dual_use"}), headers=keys.reporter)
+    assert (created.status_code, replayed.status_code) == (201, 200)
+    assert created.get_json()["findings"] and created.get_json() == replayed.get_json()
+    listed = client.get("/v1/events", headers=keys.reporter).get_json()["items"][0]
+    assert {**created.get_json(), "review_status": "open"} == listed
+
+
 def test_ledger_entries_hold_canonical_bytes_and_rfc9162_leaf_hashes(client, keys, app):
     body = client.post("/v1/events", json=make_event(), headers=keys.reporter).get_json()
     with app.extensions["db_sessions"]() as session:

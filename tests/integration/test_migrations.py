@@ -12,7 +12,7 @@ from ..helpers import make_event
 # table -> a column to try to overwrite
 APPEND_ONLY = {"ledger_entries": "entry_type", "events": "reporter", "evaluations": "verdict",
                "policy_versions": "published_by", "ledger_leaves": "entry_id", "tree_nodes": "hash",
-               "checkpoints": "note", "reviews": "status", "event_rules": "rule_id"}
+               "checkpoints": "note", "reviews": "status", "event_rules": "rule_id", "munitions": "family"}
 
 
 @pytest.fixture
