@@ -17,7 +17,6 @@ from .db import utcnow
 from .models import EventHead
 from .queries import EventFilter, filtered_heads, newest_first, older_than
 from .read_model import list_items
-from .schemas.events import EventListItemSchema
 from .spreadsheet import cell
 
 CHUNK = 500
@@ -26,7 +25,6 @@ COLUMNS = ("id", "source_event_id", "reporter", "version", "supersedes", "occurr
            "us_provided", "category", "linked_to_invasion", "target_lat", "target_lon", "target_country",
            "computed_country", "depth_km", "range_km", "zones", "rule_ids", "findings", "launch_lat", "launch_lon",
            "target_description", "notes")
-_ITEM_SCHEMA = EventListItemSchema()
 
 Chunk = list[tuple[EventHead, dict]]
 
@@ -125,10 +123,11 @@ def _geojson(chunks: Iterable[Chunk]) -> Iterator[bytes]:
 
 
 def _ndjson(chunks: Iterable[Chunk]) -> Iterator[bytes]:
+    # Each line is exactly a list item: list_items builds them in the list schema's shape already
+    # (a test compares every line with GET /v1/events), so a schema dump would only cost a third
+    # of the export's time.
     for chunk in chunks:
-        # Dumped through the list's own schema: each line is exactly a list item.
-        yield "".join(_dumps(line) + "\n" for line in _ITEM_SCHEMA.dump([item for _, item in chunk], many=True)) \
-            .encode()
+        yield "".join(_dumps(item) + "\n" for _, item in chunk).encode()
 
 
 FORMATS = {

@@ -13,8 +13,8 @@ def records(session: Session, events: list[Event]) -> list[dict]:
     ids = [event.id for event in events]
     evaluations = {e.event_id: e for e in session.scalars(  # ascending id: the latest one wins
         select(Evaluation).where(Evaluation.event_id.in_(ids)).order_by(Evaluation.id))}
-    entries = {e.id: e for e in session.scalars(
-        select(LedgerEntry).where(LedgerEntry.id.in_([event.ledger_entry_id for event in events])))}
+    entries = {e.id: e for e in session.execute(  # id and hash only: the bytes are not shown here
+        select(LedgerEntry.id, LedgerEntry.leaf_hash).where(LedgerEntry.id.in_([e.ledger_entry_id for e in events])))}
     superseded_by = dict(session.execute(select(Event.supersedes, Event.id).where(Event.supersedes.in_(ids))).all())
     return [version_record(event, evaluations[event.id], entries[event.ledger_entry_id], superseded_by.get(event.id))
             for event in events]

@@ -31,5 +31,6 @@ def b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-def ledger_ref(entry: LedgerEntry) -> dict:
+def ledger_ref(entry) -> dict:
+    """`entry`: a LedgerEntry or any row with its id and leaf_hash."""
     return {"entry_id": entry.id, "leaf_hash": b64(entry.leaf_hash)}
