@@ -1,7 +1,5 @@
 """Use cases of reporting systems: submit a strike report, correct it, read it back."""
-import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -9,25 +7,21 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from . import geo
 from .auth import Principal
-from .db import utcnow
-from .event_index import index_version
 from .errors import Conflict, NotFound, ValidationProblem, flatten_errors
-from .ledger.store import append_entry
-from .models import Evaluation as EvaluationRow
 from .models import Event
-from .read_model import version_record
 from .policy_store import RuleSet, current_rules
 from .rules.engine import evaluate, policy_in_force
 from .rules.model import Evaluation
 from .schemas.events import StrikeEventSchema
-from .schemas.fields import format_utc, parse_rfc3339
+from .schemas.fields import parse_rfc3339
+from .versions import NewVersion, StoredVersion, store_versions
 
 
 @dataclass(frozen=True)
 class Outcome:
     created: bool
     event_id: str
-    record: dict | None = None  # a new version's record, built from what was just written
+    stored: StoredVersion | None = None  # a new version as just written: its record needs no query
 
 
 @dataclass(frozen=True)
@@ -54,54 +48,51 @@ def _versions(session: Session, reporter: str, source_event_id: str) -> list[Eve
         .order_by(Event.version)))
 
 
-def _store_version(session: Session, reporter: str, payload: dict, judgement: Judgement,
-                   version: int, supersedes: str | None, submitted_by: str) -> Outcome:
-    """One version: its report entry, its evaluation entry and both rows, in the caller's transaction."""
-    evaluation = judgement.evaluation
-    now = utcnow()
-    event_id = str(uuid.uuid4())
-    entry_type = "event_received" if supersedes is None else "correction"
-    received = append_entry(session, entry_type, {
-        "event_id": event_id, "reporter": reporter, "submitted_by": submitted_by,
-        "source_event_id": payload["source_event_id"], "version": version, "supersedes": supersedes,
-        "received_at": format_utc(now), "payload": payload,
-    }, now)
-    event = Event(id=event_id, reporter=reporter, source_event_id=payload["source_event_id"], version=version,
-                  supersedes=supersedes, payload=payload, occurred_at=parse_rfc3339(payload["occurred_at"]),
-                  received_at=now, ledger_entry_id=received.id)
-    session.add(event)
-    judged = append_entry(session, "evaluation", {"event_id": event_id, **evaluation.to_dict()}, now)
-    row = EvaluationRow(event_id=event_id, policy_id=evaluation.policy_id, policy_sha256=evaluation.policy_sha256,
-                        verdict=evaluation.verdict, findings=[f.to_dict() for f in evaluation.findings],
-                        computed=evaluation.computed, evaluated_at=now, ledger_entry_id=judged.id)
-    session.add(row)
-    session.flush()
-    index_version(session, event, evaluation, judgement.family)
-    # Nothing supersedes a version just stored, so its record needs no query.
-    return Outcome(True, event_id, version_record(event, row, received, superseded_by=None))
-
-
 def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Outcome:
     """Idempotent on (reporter, source_event_id): the same payload again returns the original."""
     # Judged before the write transaction, so no lock is held while geometry is computed.
     with sessions() as session:
         judgement = judge(session, payload)
     with sessions() as session, session.begin():
-        return _submit(session, reporter, payload, judgement)
+        outcome = _submit_first_versions(session, reporter, [(payload, judgement)])[0]
+    if isinstance(outcome, Conflict):
+        raise outcome
+    return outcome
 
 
-def _submit(session: Session, reporter: str, payload: dict, judgement: Judgement) -> Outcome:
-    """Store a first version unless this source_event_id is already stored, in the caller's transaction."""
-    for _attempt in range(2):
-        versions = _versions(session, reporter, payload["source_event_id"])
-        if versions:
-            return _replay(versions[0], payload)
+def _submit_first_versions(session: Session, reporter: str,
+                           judged: list[tuple[dict, Judgement]]) -> list[Outcome | Conflict]:
+    """Store each report unless its source_event_id is already stored (then: a replay of the original,
+    or a conflict if the payload differs), in the caller's transaction, all new ones in one go."""
+    for _attempt in range(3):
         try:
             with session.begin_nested():
-                return _store_version(session, reporter, payload, judgement, 1, None, reporter)
+                return _decide_and_store(session, reporter, judged)
         except IntegrityError:
-            continue  # a concurrent request stored it first (now visible): answer as a replay
+            continue  # a concurrent request stored one of them first; decide again, now seeing it
     raise Conflict("the report could not be stored because of concurrent submissions; retry")
+
+
+def _decide_and_store(session: Session, reporter: str, judged: list[tuple[dict, Judgement]]) -> list:
+    source_ids = {payload["source_event_id"] for payload, _ in judged}
+    known = {event.source_event_id: (event.id, event.payload) for event in session.scalars(
+        select(Event).where(Event.reporter == reporter, Event.version == 1, Event.source_event_id.in_(source_ids)))}
+    outcomes, new = [], []
+    for payload, judgement in judged:
+        source_id = payload["source_event_id"]
+        if source_id in known:  # stored before, or earlier in this batch
+            original_id, original = known[source_id]
+            outcomes.append(Outcome(False, original_id) if original == payload else Conflict(
+                f"source_event_id {source_id!r} was already reported with a different payload "
+                f"(event {original_id}); send a correction instead"))
+            continue
+        version = NewVersion(reporter, reporter, payload, judgement.evaluation, judgement.family)
+        known[source_id] = (version.event_id, payload)
+        new.append(version)
+        outcomes.append(version)
+    stored = iter(store_versions(session, new) if new else ())
+    return [Outcome(True, outcome.event_id, next(stored)) if isinstance(outcome, NewVersion) else outcome
+            for outcome in outcomes]
 
 
 def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, payload: dict) -> Outcome:
@@ -116,13 +107,15 @@ def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, p
         latest = _versions(session, corrected.reporter, corrected.source_event_id)[-1]
         if latest.payload == payload:
             return Outcome(False, latest.id)  # the same correction again
+        version = NewVersion(corrected.reporter, principal.name, payload, judgement.evaluation, judgement.family,
+                             version=latest.version + 1, supersedes=latest.id)
         try:
             with session.begin_nested():
-                return _store_version(session, corrected.reporter, payload, judgement, latest.version + 1,
-                                      latest.id, principal.name)
+                [stored] = store_versions(session, [version])
         except IntegrityError:
             raise Conflict("another correction of this event was stored at the same time; "
                            "read the event and retry") from None
+        return Outcome(True, version.event_id, stored)
 
 
 def visible_event(session: Session, principal: Principal, event_id: str) -> Event:
@@ -133,19 +126,12 @@ def visible_event(session: Session, principal: Principal, event_id: str) -> Even
     return event
 
 
-def _replay(original: Event, payload: dict) -> Outcome:
-    if original.payload != payload:
-        raise Conflict(f"source_event_id {payload['source_event_id']!r} was already reported with a "
-                       f"different payload (event {original.id}); send a correction instead")
-    return Outcome(False, original.id)
-
-
 def submit_batch(sessions: sessionmaker, reporter: str, items: list) -> list[dict]:
     """Each item is validated and stored on its own: one bad item never blocks the others.
 
-    Items are judged before the write transaction (no lock held during geometry), then stored in
-    one transaction with a savepoint each: one commit, one disk flush, for the whole batch. The
-    answer is sent after that commit, so every item it calls created or duplicate is durable.
+    Items are judged before the write transaction (no lock held during geometry), then all new ones
+    are stored in one transaction with one statement per table and one commit. The answer is sent
+    after that commit, so every item it calls created or duplicate is durable.
     """
     results, valid = {}, []
     for index, item in enumerate(items):
@@ -157,15 +143,13 @@ def submit_batch(sessions: sessionmaker, reporter: str, items: list) -> list[dic
     if valid:
         with sessions() as session:
             rules = current_rules(session)
-        judged = [(index, item, judge_with(rules, item)) for index, item in valid]
+        judged = [(item, judge_with(rules, item)) for _, item in valid]
         with sessions() as session, session.begin():
-            for index, item, judgement in judged:
-                try:
-                    outcome = _submit(session, reporter, item, judgement)
-                except Conflict as conflict:
-                    results[index] = {"index": index, "status": "conflict",
-                                      "errors": {"source_event_id": [conflict.detail]}}
-                    continue
+            outcomes = _submit_first_versions(session, reporter, judged)
+        for (index, _), outcome in zip(valid, outcomes):
+            if isinstance(outcome, Conflict):
+                results[index] = {"index": index, "status": "conflict", "errors": {"source_event_id": [outcome.detail]}}
+            else:
                 results[index] = {"index": index, "status": "created" if outcome.created else "duplicate",
                                   "id": outcome.event_id}
     return [results[index] for index in range(len(items))]

@@ -19,8 +19,9 @@ REVIEWERS = ("auditor", "admin")
 
 
 def _answer(outcome: intake.Outcome):
-    record = outcome.record
-    if record is None:  # a replay: the stored original, read back
+    if outcome.stored is not None:
+        record = outcome.stored.record()
+    else:  # a replay: the stored original, read back
         with sessions()() as session:
             record = event_record(session, session.get(intake.Event, outcome.event_id))
     response = jsonify(record)
