@@ -17,6 +17,9 @@ from .schemas.fields import parse_rfc3339
 from .versions import NewVersion, StoredVersion, store_versions
 
 
+_ITEM_SCHEMA = StrikeEventSchema()  # stateless; building one per item cost a fifth of validating it
+
+
 @dataclass(frozen=True)
 class Outcome:
     created: bool
@@ -135,7 +138,7 @@ def submit_batch(sessions: sessionmaker, reporter: str, items: list) -> list[dic
     """
     results, valid = {}, []
     for index, item in enumerate(items):
-        errors = StrikeEventSchema().validate(item) if isinstance(item, dict) else {"_schema": ["Not an object."]}
+        errors = _ITEM_SCHEMA.validate(item) if isinstance(item, dict) else {"_schema": ["Not an object."]}
         if errors:
             results[index] = {"index": index, "status": "invalid", "errors": flatten_errors(errors)}
         else:
