@@ -136,8 +136,14 @@ FORMATS = {
     "ndjson": ("application/x-ndjson", _ndjson),
 }
 
+_GEOJSON_SCHEMA = {"type": "object", "required": ["type", "features"], "properties": {
+    "type": {"type": "string", "enum": ["FeatureCollection"]},
+    "features": {"type": "array", "items": {"type": "object", "required": ["type", "id", "geometry", "properties"]}}}}
 OPENAPI_200 = {"description": "The whole result, newest occurred_at first, streamed",
-               "content": {mimetype: {"schema": {"type": "string"}} for mimetype, _ in FORMATS.values()}}
+               "content": {"text/csv": {"schema": {"type": "string"}},
+                           "application/geo+json": {"schema": _GEOJSON_SCHEMA},
+                           "application/x-ndjson": {"schema": {"type": "string",
+                                                               "description": "one list item per line"}}}}
 
 
 def streamed(sessions: sessionmaker, criteria: EventFilter | None, format_name: str) -> Response:
