@@ -3,7 +3,7 @@ import yaml
 from flask import Flask, Response
 from flask_smorest import Api
 
-from . import access_log, http, logs
+from . import access_log, http, logs, security_headers
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
@@ -37,6 +37,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_BATCH_BODY_BYTES=settings.max_batch_body_bytes,
         LEDGER_SIGNING_KEY=settings.ledger_signing_key,
         LEDGER_ORIGIN=settings.ledger_origin,
+        HSTS_MAX_AGE=settings.hsts_max_age,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -58,6 +59,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["ledger_signer"] = Signer(app.config["LEDGER_ORIGIN"], key_path=app.config["LEDGER_SIGNING_KEY"])
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
+    # after_request hooks run in reverse order: registered early, this one sees the final response.
+    security_headers.install(app)
     http.install(app)
     access_log.install(app)
     register_error_handlers(app)

@@ -23,6 +23,8 @@ class Settings:
     db_pool_size: int = 5
     db_timeout_seconds: float = 5.0
     log_level: str = "INFO"
+    # Strict-Transport-Security max-age in seconds; 0 sends no header (set it only behind HTTPS).
+    hsts_max_age: int = 0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -34,4 +36,5 @@ class Settings:
             db_pool_size=int(environ.get("DB_POOL_SIZE", defaults.db_pool_size)),
             db_timeout_seconds=float(environ.get("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds)),
             log_level=environ.get("LOG_LEVEL", defaults.log_level),
+            hsts_max_age=int(environ.get("HSTS_MAX_AGE", defaults.hsts_max_age)),
         )
