@@ -2,11 +2,13 @@
 import yaml
 from flask import Flask, Response
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
-from . import access_log, http, logs, security_headers
+from . import access_log, http, logs, rate_limits, security_headers
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
+from .api.common import RATE_LIMITED
 from .errors import PROBLEM_JSON, register_error_handlers
 from .ledger.sequencer import Signer
 from .schemas.problem import ProblemSchema
@@ -25,6 +27,12 @@ class AuditApi(Api):
             super()._register_responses()
         finally:
             del self.DEFAULT_RESPONSE_CONTENT_TYPE
+        rate_limited = {"description": "Over the rate limit of this API key (without a valid key: of this address)",
+                        "schema": ProblemSchema, "headers": {"Retry-After": {
+                            "description": "Seconds until a request fits in the limit again",
+                            "schema": {"type": "integer", "minimum": 1}}}}
+        prepare_response(rate_limited, self.spec, PROBLEM_JSON)
+        self.spec.components.response(RATE_LIMITED, rate_limited)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -38,6 +46,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         LEDGER_SIGNING_KEY=settings.ledger_signing_key,
         LEDGER_ORIGIN=settings.ledger_origin,
         HSTS_MAX_AGE=settings.hsts_max_age,
+        RATE_LIMIT=settings.rate_limit,
+        RATE_LIMIT_BATCH=settings.rate_limit_batch,
+        RATE_LIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -61,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     # after_request hooks run in reverse order: registered early, this one sees the final response.
     security_headers.install(app)
+    rate_limits.install(app)  # before the body checks: a throttled client's body is not even looked at
     http.install(app)
     access_log.install(app)
     register_error_handlers(app)

@@ -66,18 +66,29 @@ def _bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def presented_principal() -> Principal | None:
+    """The valid key this request carries, if any. Looked up once per request: the rate limiter asks
+    before the view's role check does."""
+    if "presented_principal" not in g:
+        token = _bearer_token()
+        if token is None:
+            g.presented_principal = None
+        else:
+            with db_session() as session:
+                g.presented_principal = authenticate(session, token)
+    return g.presented_principal
+
+
 def require_role(*roles: str):
     """View decorator: 401 without a valid key, 403 when the key's role is not allowed."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            token = _bearer_token()
-            if token is None:
+            if _bearer_token() is None:
                 raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.",
                                    headers={"WWW-Authenticate": "Bearer"})
-            with db_session() as session:
-                principal = authenticate(session, token)
+            principal = presented_principal()
             if principal is None:
                 raise Unauthorized("The API key is unknown or revoked.",
                                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

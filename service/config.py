@@ -25,6 +25,12 @@ class Settings:
     log_level: str = "INFO"
     # Strict-Transport-Security max-age in seconds; 0 sends no header (set it only behind HTTPS).
     hsts_max_age: int = 0
+    # Per API key (per address without a valid key), in `limits` notation; "" switches limiting off.
+    rate_limit: str = "600/minute"
+    # A batch carries up to 1000 reports, so batches get their own, lower limit on top of the one above.
+    rate_limit_batch: str = "60/minute"
+    # memory:// counts in each gunicorn worker; redis://host:6379 shares one count between all of them.
+    rate_limit_storage_uri: str = "memory://"
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -37,4 +43,7 @@ class Settings:
             db_timeout_seconds=float(environ.get("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds)),
             log_level=environ.get("LOG_LEVEL", defaults.log_level),
             hsts_max_age=int(environ.get("HSTS_MAX_AGE", defaults.hsts_max_age)),
+            rate_limit=environ.get("RATE_LIMIT", defaults.rate_limit).strip(),
+            rate_limit_batch=environ.get("RATE_LIMIT_BATCH", defaults.rate_limit_batch).strip(),
+            rate_limit_storage_uri=environ.get("RATE_LIMIT_STORAGE_URI") or defaults.rate_limit_storage_uri,
         )

@@ -8,7 +8,7 @@ from ..errors import NotFound, Problem, ValidationProblem
 from ..http import Blueprint
 from ..ledger.views import consistency_view, entries_between, inclusion_view, require_within, signed_size
 from ..schemas.ledger import ConsistencyProofSchema, EntryListSchema, EntrySchema, InclusionProofSchema
-from .common import problem, protected, sessions
+from .common import problem, protected, rate_limited, sessions
 
 blp = Blueprint("ledger", __name__, url_prefix="/v1/ledger", description="The append-only, verifiable ledger")
 READERS = ("auditor", "admin")
@@ -39,6 +39,7 @@ def _plain(text: str) -> Response:
 
 
 @blp.route("/checkpoint")
+@rate_limited(blp)
 @blp.response(200, content_type="text/plain", description="C2SP tlog-checkpoint as a signed note")
 def checkpoint():
     """The latest signed checkpoint."""
@@ -51,6 +52,7 @@ def checkpoint():
 
 
 @blp.route("/public-key")
+@rate_limited(blp)
 @blp.response(200, content_type="text/plain", description="signed-note verifier key: <name>+<hex key id>+<base64>")
 def public_key():
     """The verifier key for checkpoint signatures."""
@@ -90,6 +92,7 @@ class EntryByIndex(MethodView):
 
 
 @blp.route("/proofs/inclusion")
+@rate_limited(blp)
 @blp.arguments(InclusionArgs, location="query")
 @blp.response(200, InclusionProofSchema)
 def inclusion(args):
@@ -104,6 +107,7 @@ def inclusion(args):
 
 
 @blp.route("/proofs/consistency")
+@rate_limited(blp)
 @blp.arguments(ConsistencyArgs, location="query")
 @blp.response(200, ConsistencyProofSchema)
 def consistency(args):
