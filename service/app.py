@@ -4,7 +4,7 @@ from flask import Flask, Response
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from . import access_log, http, logs, rate_limits, security_headers
+from . import access_log, http, logs, metrics, rate_limits, security_headers
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
@@ -72,6 +72,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     # after_request hooks run in reverse order: registered early, this one sees the final response.
     security_headers.install(app)
+    metrics.install(app)  # also before access_log, so a refused read is counted with its final status
     rate_limits.install(app)  # before the body checks: a throttled client's body is not even looked at
     http.install(app)
     access_log.install(app)
@@ -89,7 +90,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import catalog, events, health, ledger, policies, reports
+    from .api import catalog, events, health, ledger, metrics, policies, reports
 
-    for module in (health, events, policies, catalog, ledger, reports):
+    for module in (health, metrics, events, policies, catalog, ledger, reports):
         api.register_blueprint(module.blp)

@@ -13,6 +13,7 @@ from .db import utcnow
 from .event_index import index_version
 from .errors import Conflict, NotFound, ValidationProblem, flatten_errors
 from .ledger.store import append_entry
+from .metrics import count_ingested
 from .models import Evaluation as EvaluationRow
 from .models import Event
 from .policy_store import munition_catalog, stored_policies
@@ -82,7 +83,8 @@ def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Outcom
                     session.flush()
             except IntegrityError:
                 continue  # a concurrent request stored it first: answer as a replay
-            return Outcome(True, event.id)
+        count_ingested(evaluation.verdict, "report")  # once committed
+        return Outcome(True, event.id)
     raise Conflict("the report could not be stored because of concurrent submissions; retry")
 
 
@@ -106,7 +108,8 @@ def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, p
         except IntegrityError:
             raise Conflict("another correction of this event was stored at the same time; "
                            "read the event and retry") from None
-        return Outcome(True, event.id)
+    count_ingested(evaluation.verdict, "correction")
+    return Outcome(True, event.id)
 
 
 def visible_event(session: Session, principal: Principal, event_id: str) -> Event:

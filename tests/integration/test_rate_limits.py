@@ -74,10 +74,14 @@ def test_batches_have_their_own_lower_limit(client, keys):
     assert client.post("/v1/events", json=make_event("rl-2"), headers=keys.reporter).status_code == 201
 
 
-def test_probes_are_never_limited(client):
-    for _ in range(5):
+def test_probes_and_metrics_are_never_limited(client):
+    for _ in range(3):
+        client.get("/v1/ledger/public-key")
+    assert_throttled(client.get("/v1/ledger/public-key"))
+    for _ in range(3):
         assert client.get("/healthz").status_code == 200
-    assert client.get("/readyz").status_code in (200, 503)  # 503 only for a lagging sequencer, never 429
+        assert client.get("/metrics").status_code == 200
+        assert client.get("/readyz").status_code in (200, 503)  # 503 only for a lagging sequencer, never 429
 
 
 def test_a_bad_limit_fails_at_start_up(tmp_path):
