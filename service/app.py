@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         RATE_LIMIT=settings.rate_limit,
         RATE_LIMIT_BATCH=settings.rate_limit_batch,
         RATE_LIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
+        READY_MAX_SEQUENCER_LAG_S=settings.ready_max_sequencer_lag_s,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",

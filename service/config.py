@@ -31,6 +31,8 @@ class Settings:
     rate_limit_batch: str = "60/minute"
     # memory:// counts in each gunicorn worker; redis://host:6379 shares one count between all of them.
     rate_limit_storage_uri: str = "memory://"
+    # /readyz fails when the oldest entry no signed checkpoint covers is older than this; 0 = never.
+    ready_max_sequencer_lag_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -46,4 +48,6 @@ class Settings:
             rate_limit=environ.get("RATE_LIMIT", defaults.rate_limit).strip(),
             rate_limit_batch=environ.get("RATE_LIMIT_BATCH", defaults.rate_limit_batch).strip(),
             rate_limit_storage_uri=environ.get("RATE_LIMIT_STORAGE_URI") or defaults.rate_limit_storage_uri,
+            ready_max_sequencer_lag_s=float(environ.get("READY_MAX_SEQUENCER_LAG_S",
+                                                        defaults.ready_max_sequencer_lag_s)),
         )

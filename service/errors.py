@@ -48,6 +48,15 @@ class Forbidden(Problem):
     status, title = 403, "Forbidden"
 
 
+class Unavailable(Problem):
+    """Nothing was done and the same request can be sent again shortly."""
+
+    status, title = 503, "Service Unavailable"
+
+    def __init__(self, detail: str, errors: dict | None = None, retry_after: int = 5):
+        super().__init__(detail, errors, headers={"Retry-After": str(retry_after)})
+
+
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested {"target": {"lat": [...]}} -> {"target.lat": [...]}."""
     flat: dict[str, list[str]] = {}

@@ -4,7 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
-from ..errors import NotFound, Problem, ValidationProblem
+from ..errors import NotFound, Unavailable, ValidationProblem
 from ..http import Blueprint
 from ..ledger.views import consistency_view, entries_between, inclusion_view, require_within, signed_size
 from ..schemas.ledger import ConsistencyProofSchema, EntryListSchema, EntrySchema, InclusionProofSchema
@@ -46,8 +46,8 @@ def checkpoint():
     with sessions()() as session:
         _, latest = signed_size(session)
     if latest is None:
-        raise Problem("No checkpoint has been signed yet; the sequencer signs one within a second of starting.",
-                      status=503, title="Service Unavailable", headers={"Retry-After": "1"})
+        raise Unavailable("No checkpoint has been signed yet; the sequencer signs one within a second of starting.",
+                          retry_after=1)
     return _plain(latest.note)
 
 

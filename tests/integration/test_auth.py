@@ -66,7 +66,7 @@ def test_unauthorized_answers_are_problems_with_a_challenge(client):
 
 
 @pytest.mark.parametrize("path", OPEN)
-def test_open_endpoints_need_no_key(client, path):
+def test_open_endpoints_need_no_key(client, event_id, path):  # event_id: the sequencer has caught up
     assert client.get(path).status_code == 200
 
 
