@@ -27,7 +27,8 @@ def readyz():
         with sessions()() as session:
             lag = backlog(session, utcnow()).lag_seconds
     except SQLAlchemyError as error:  # unreachable, refusing, or not migrated: not ready either way
-        raise Unavailable("The database is unreachable.", errors={"database": [type(getattr(error, "orig", None) or error).__name__]})
+        cause = getattr(error, "orig", None) or error
+        raise Unavailable("The database is unreachable.", errors={"database": [type(cause).__name__]}) from error
     limit = current_app.config["READY_MAX_SEQUENCER_LAG_S"]
     if limit and lag > limit:
         # Reports are still stored, but no signed checkpoint covers them: SPEC §7 promises one within 1 s.
