@@ -29,7 +29,11 @@ def requests_of(samples, method, route, status):
     return value(samples, "audit_http_requests_total", method=method, route=route, status=str(status))
 
 
-def test_requests_are_counted_by_route_template_and_status(client, keys):
+def ingested(samples, verdict, kind):
+    return value(samples, "audit_events_ingested_total", verdict=verdict, kind=kind)
+
+
+def test_requests_by_route_template_and_status_and_events_ingested_by_verdict(client, keys):
     event_id = client.post("/v1/events", json=make_event("m-1"), headers=keys.reporter).get_json()["id"]
     before = scrape(client)
     assert client.get(f"/v1/events/{event_id}", headers=keys.reporter).status_code == 200
@@ -47,11 +51,6 @@ def test_requests_are_counted_by_route_template_and_status(client, keys):
     assert value(after, count, method="GET", route=route, status="200") == \
         value(before, count, method="GET", route=route, status="200") + 1
     assert not any(event_id in str(labels) for _, labels in after), "a raw path became a label value"
-
-
-def test_events_ingested_by_verdict_and_kind(client, keys):
-    def ingested(samples, verdict, kind):
-        return value(samples, "audit_events_ingested_total", verdict=verdict, kind=kind)
 
     before = scrape(client)
     created = client.post("/v1/events", json=make_event("m-2"), headers=keys.reporter).get_json()

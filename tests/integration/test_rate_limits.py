@@ -3,7 +3,6 @@ import os
 import uuid
 
 import pytest
-from limits.storage import RedisStorage
 
 from service import create_app
 
@@ -13,27 +12,17 @@ SMALL = {"RATE_LIMIT": "3/minute", "RATE_LIMIT_BATCH": "1/minute"}
 
 
 @pytest.fixture
-def limited_app(database_url, signing_key_path):
-    """Apps on the test's database with a limit of 3 requests a minute (1 batch), closed afterwards."""
-    made = []
-
-    def make(**config):
-        made.append(create_app({"TESTING": True, "DATABASE_URL": database_url,
-                                "LEDGER_SIGNING_KEY": signing_key_path, **SMALL, **config}))
-        return made[-1]
-
-    yield make
-    for app in made:
-        storage = app.extensions["rate_limiter"].storage if "rate_limiter" in app.extensions else None
-        if isinstance(storage, RedisStorage):
-            storage.storage.close()
-        app.extensions["db_engine"].dispose()
+def app(database_url, signing_key_path):
+    """Overrides conftest's app (so `client` and `keys` use this one): 3 requests a minute, 1 batch."""
+    app = create_app({"TESTING": True, "DATABASE_URL": database_url, "LEDGER_SIGNING_KEY": signing_key_path,
+                      **SMALL})
+    yield app
+    app.extensions["db_engine"].dispose()
 
 
-@pytest.fixture
-def app(limited_app):
-    """Overrides conftest's app, so `client` and `keys` use the limited one."""
-    return limited_app()
+def no_database_app(tmp_path, **config):
+    """For what needs no database: keyless requests to the public key, probes, start-up."""
+    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/audit.db", **SMALL, **config})
 
 
 def assert_throttled(response):
@@ -74,36 +63,45 @@ def test_batches_have_their_own_lower_limit(client, keys):
     assert client.post("/v1/events", json=make_event("rl-2"), headers=keys.reporter).status_code == 201
 
 
-def test_probes_and_metrics_are_never_limited(client):
+def test_probes_and_metrics_are_never_limited(tmp_path):
+    client = no_database_app(tmp_path).test_client()
     for _ in range(3):
         client.get("/v1/ledger/public-key")
     assert_throttled(client.get("/v1/ledger/public-key"))
     for _ in range(3):
         assert client.get("/healthz").status_code == 200
         assert client.get("/metrics").status_code == 200
-        assert client.get("/readyz").status_code in (200, 503)  # 503 only for a lagging sequencer, never 429
+        assert client.get("/readyz").status_code == 503  # the database is missing here: never a 429
 
 
 def test_a_bad_limit_fails_at_start_up(tmp_path):
     with pytest.raises(ValueError):
-        create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/audit.db", "RATE_LIMIT": "lots"})
+        no_database_app(tmp_path, RATE_LIMIT="lots")
 
 
-def test_an_empty_limit_switches_limiting_off(limited_app, keys):
-    client = limited_app(RATE_LIMIT="", RATE_LIMIT_BATCH="").test_client()
-    assert all(client.get("/v1/policies", headers=keys.reporter).status_code == 200 for _ in range(5))
+def test_an_empty_limit_switches_limiting_off(tmp_path):
+    client = no_database_app(tmp_path, RATE_LIMIT="", RATE_LIMIT_BATCH="").test_client()
+    assert all(client.get("/v1/ledger/public-key").status_code == 200 for _ in range(5))
 
 
 @pytest.mark.skipif(not os.environ.get("TEST_REDIS_URL"), reason="needs TEST_REDIS_URL (a Redis server)")
-def test_workers_sharing_redis_share_one_limit(limited_app):
+def test_workers_sharing_redis_share_one_limit(tmp_path):
     """Two apps stand for two gunicorn workers: with memory:// each would allow 3; with Redis, 3 in all."""
-    workers = [limited_app(RATE_LIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"]).test_client() for _ in range(2)]
+    workers = [no_database_app(tmp_path, RATE_LIMIT_STORAGE_URI=os.environ["TEST_REDIS_URL"]) for _ in range(2)]
     address = {"REMOTE_ADDR": f"198.51.100.{uuid.uuid4().int % 250 + 1}"}  # other runs' counts stay apart
-    statuses = [workers[i % 2].get("/v1/ledger/public-key", environ_base=address).status_code for i in range(4)]
+    try:
+        statuses = [workers[i % 2].test_client().get("/v1/ledger/public-key", environ_base=address).status_code
+                    for i in range(4)]
+    finally:
+        for worker in workers:
+            worker.extensions["rate_limiter"].storage.storage.close()
     assert statuses == [200, 200, 200, 429]
 
 
-def test_with_redis_down_each_worker_still_limits_in_memory(limited_app, keys):
-    client = limited_app(RATE_LIMIT_STORAGE_URI="redis://127.0.0.1:1/0").test_client()
-    statuses = [client.get("/v1/policies", headers=keys.reporter).status_code for _ in range(4)]
+def test_with_redis_down_each_worker_still_limits_in_memory(tmp_path):
+    app = no_database_app(tmp_path, RATE_LIMIT_STORAGE_URI="redis://127.0.0.1:1/0")
+    try:
+        statuses = [app.test_client().get("/v1/ledger/public-key").status_code for _ in range(4)]
+    finally:
+        app.extensions["rate_limiter"].storage.storage.close()
     assert statuses == [200, 200, 200, 429]

@@ -1,6 +1,4 @@
 """Security headers on every response: successes, problems, 404s, the spec and the HTML report."""
-import pytest
-
 from service import create_app
 from service.security_headers import API_POLICY, HTML_POLICY
 
@@ -14,16 +12,25 @@ def assert_secured(response, policy=API_POLICY):
     assert "Strict-Transport-Security" not in response.headers  # only when HSTS_MAX_AGE is set
 
 
-@pytest.mark.parametrize("method, path, status", [
-    ("GET", "/healthz", 200), ("GET", "/openapi.yaml", 200), ("GET", "/v1/ledger/public-key", 200),
-    ("GET", "/v1/nothing-here", 404), ("DELETE", "/v1/policies", 405), ("GET", "/v1/policies", 401),
-    ("POST", "/v1/events", 401),
-])
-def test_open_and_refused_responses_carry_the_headers_but_may_be_cached(client, method, path, status):
-    response = client.open(path, method=method)
-    assert response.status_code == status
-    assert_secured(response)
-    assert "no-store" not in response.headers.get("Cache-Control", "")
+def no_database_app(tmp_path, **config):
+    """None of these answers reads the database; an outage answers 503."""
+    return create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/audit.db", **config})
+
+
+def test_open_refused_and_failed_responses_carry_the_headers(tmp_path):
+    client = no_database_app(tmp_path).test_client()
+    for method, path, status in [
+        ("GET", "/healthz", 200), ("GET", "/openapi.yaml", 200), ("GET", "/v1/ledger/public-key", 200),
+        ("GET", "/v1/nothing-here", 404), ("DELETE", "/v1/policies", 405), ("GET", "/v1/policies", 401),
+        ("POST", "/v1/events", 401), ("GET", "/readyz", 503),
+    ]:
+        response = client.open(path, method=method)
+        assert response.status_code == status, path
+        assert_secured(response)
+        assert "no-store" not in response.headers.get("Cache-Control", ""), path
+    outage = client.get("/v1/policies", headers={"Authorization": "Bearer sak_any"})
+    assert outage.status_code == 503
+    assert_secured(outage)
 
 
 def test_anything_sent_with_a_key_is_no_store(client, keys):
@@ -46,15 +53,7 @@ def test_the_html_report_may_use_inline_style_and_nothing_else(client, keys):
     assert_secured(csv)
 
 
-def test_a_database_outage_answer_carries_them_too(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/audit.db"})
-    response = app.test_client().get("/v1/policies", headers={"Authorization": "Bearer sak_any"})
-    assert response.status_code == 503
-    assert_secured(response)
-
-
 def test_hsts_when_configured(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/audit.db", "HSTS_MAX_AGE": 31536000})
+    client = no_database_app(tmp_path, HSTS_MAX_AGE=31536000).test_client()
     for path in ("/healthz", "/v1/nothing-here"):
-        assert app.test_client().get(path).headers["Strict-Transport-Security"] == \
-            "max-age=31536000; includeSubDomains"
+        assert client.get(path).headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains"
