@@ -125,6 +125,22 @@ def test_keys_cli_create_list_revoke(runner, client, app):
     assert "revoked" in runner.invoke(args=["keys", "list"]).output
 
 
+def test_keys_cli_rotate_keeps_the_identity_and_kills_the_old_secret(runner, client, keys):
+    old = keys.reporter
+    event_id = client.post("/v1/events", json=make_event("rot-1"), headers=old).get_json()["id"]
+    rotated = runner.invoke(args=["keys", "rotate", "ops-a"])
+    assert rotated.exit_code == 0, rotated.output
+    new = {"Authorization": f"Bearer {rotated.output.strip().splitlines()[-1]}"}
+    assert client.get("/v1/policies", headers=old).status_code == 401
+    # the same reporter: its event is still its own, to read, replay and correct
+    assert client.get(f"/v1/events/{event_id}", headers=new).status_code == 200
+    assert client.post("/v1/events", json=make_event("rot-1"), headers=new).status_code == 200
+    assert runner.invoke(args=["keys", "revoke", "ops-a"]).exit_code == 0
+    again = runner.invoke(args=["keys", "rotate", "ops-a"])
+    assert again.exit_code != 0 and "revoked" in again.output
+    assert runner.invoke(args=["keys", "rotate", "nobody"]).exit_code != 0
+
+
 def test_keys_cli_refuses_bad_input(runner):
     assert runner.invoke(args=["keys", "create", "--name", "x", "--role", "superuser"]).exit_code != 0
     assert runner.invoke(args=["keys", "create", "--name", "bad name", "--role", "reporter"]).exit_code != 0
