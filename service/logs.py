@@ -47,7 +47,8 @@ def install_request_ids(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        principal = g.get("principal")
+        # The key's name even when its role was refused (403) or it was throttled (429); never the key.
+        principal = g.get("principal") or g.get("presented_principal")
         access_log.info("request", extra={"fields": {
             "request_id": g.get("request_id"), "method": request.method, "path": request.path,
             "status": response.status_code, "key": principal.name if principal else None,
