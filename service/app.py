@@ -5,10 +5,10 @@ from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
 from . import access_log, http, logs, metrics, rate_limits, security_headers
+from .api.common import RATE_LIMITED
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
-from .api.common import RATE_LIMITED
 from .errors import PROBLEM_JSON, register_error_handlers
 from .ledger.sequencer import Signer
 from .schemas.problem import ProblemSchema
