@@ -2,8 +2,10 @@
 import yaml
 from flask import Flask, Response
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 
-from . import access_log, http, logs
+from . import access_log, http, logs, metrics, rate_limits, security_headers
+from .api.common import RATE_LIMITED
 from .cli import register_commands
 from .config import Settings
 from .db import make_engine, make_session_factory
@@ -25,6 +27,12 @@ class AuditApi(Api):
             super()._register_responses()
         finally:
             del self.DEFAULT_RESPONSE_CONTENT_TYPE
+        rate_limited = {"description": "Over the rate limit of this API key (without a valid key: of this address)",
+                        "schema": ProblemSchema, "headers": {"Retry-After": {
+                            "description": "Seconds until a request fits in the limit again",
+                            "schema": {"type": "integer", "minimum": 1}}}}
+        prepare_response(rate_limited, self.spec, PROBLEM_JSON)
+        self.spec.components.response(RATE_LIMITED, rate_limited)
 
 
 def create_app(test_config: dict | None = None) -> Flask:
@@ -37,6 +45,11 @@ def create_app(test_config: dict | None = None) -> Flask:
         MAX_BATCH_BODY_BYTES=settings.max_batch_body_bytes,
         LEDGER_SIGNING_KEY=settings.ledger_signing_key,
         LEDGER_ORIGIN=settings.ledger_origin,
+        HSTS_MAX_AGE=settings.hsts_max_age,
+        RATE_LIMIT=settings.rate_limit,
+        RATE_LIMIT_BATCH=settings.rate_limit_batch,
+        RATE_LIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
+        READY_MAX_SEQUENCER_LAG_S=settings.ready_max_sequencer_lag_s,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -58,6 +71,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.extensions["ledger_signer"] = Signer(app.config["LEDGER_ORIGIN"], key_path=app.config["LEDGER_SIGNING_KEY"])
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
+    # after_request hooks run in reverse order: registered early, this one sees the final response.
+    security_headers.install(app)
+    metrics.install(app)  # also before access_log, so a refused read is counted with its final status
+    rate_limits.install(app)  # before the body checks: a throttled client's body is not even looked at
     http.install(app)
     access_log.install(app)
     register_error_handlers(app)
@@ -74,7 +91,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from .api import catalog, events, health, ledger, policies, reports
+    from .api import catalog, events, health, ledger, metrics, policies, reports
 
-    for module in (health, events, policies, catalog, ledger, reports):
+    for module in (health, metrics, events, policies, catalog, ledger, reports):
         api.register_blueprint(module.blp)

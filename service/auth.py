@@ -38,8 +38,25 @@ def create_key(session: Session, name: str, role: str) -> str:
         raise ValueError("name must be 1-64 characters of letters, digits, '.', '_' or '-'")
     if session.scalar(select(ApiKey).where(ApiKey.name == name)):
         raise Conflict(f"a key named {name!r} already exists")
-    key = KEY_PREFIX + secrets.token_urlsafe(32)  # 256 bits of entropy
+    key = _new_key()
     session.add(ApiKey(name=name, role=role, key_hash=hash_key(key), created_at=utcnow()))
+    return key
+
+
+def _new_key() -> str:
+    return KEY_PREFIX + secrets.token_urlsafe(32)  # 256 bits of entropy
+
+
+def rotate_key(session: Session, name: str) -> str:
+    """A new secret for the same name, so the reporter identity (and with it idempotency and the right
+    to correct) carries over; the old secret stops working when the transaction commits."""
+    api_key = session.scalar(select(ApiKey).where(ApiKey.name == name))
+    if api_key is None:
+        raise NotFound(f"no key named {name!r}")
+    if api_key.revoked_at is not None:
+        raise Conflict(f"the key {name!r} is revoked; revocation is final")
+    key = _new_key()
+    api_key.key_hash = hash_key(key)
     return key
 
 
@@ -66,18 +83,29 @@ def _bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
+def presented_principal() -> Principal | None:
+    """The valid key this request carries, if any. Looked up once per request: the rate limiter asks
+    before the view's role check does."""
+    if "presented_principal" not in g:
+        token = _bearer_token()
+        if token is None:
+            g.presented_principal = None
+        else:
+            with db_session() as session:
+                g.presented_principal = authenticate(session, token)
+    return g.presented_principal
+
+
 def require_role(*roles: str):
     """View decorator: 401 without a valid key, 403 when the key's role is not allowed."""
 
     def decorator(view):
         @wraps(view)
         def wrapper(*args, **kwargs):
-            token = _bearer_token()
-            if token is None:
+            if _bearer_token() is None:
                 raise Unauthorized("Send an API key as 'Authorization: Bearer <key>'.",
                                    headers={"WWW-Authenticate": "Bearer"})
-            with db_session() as session:
-                principal = authenticate(session, token)
+            principal = presented_principal()
             if principal is None:
                 raise Unauthorized("The API key is unknown or revoked.",
                                    headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})

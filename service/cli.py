@@ -25,7 +25,7 @@ def _sessions():
     return current_app.extensions["db_sessions"]
 
 
-keys = AppGroup("keys", help="Create, list and revoke API keys.")
+keys = AppGroup("keys", help="Create, list, rotate and revoke API keys.")
 
 
 @keys.command("create")
@@ -49,6 +49,19 @@ def list_keys() -> None:
         for key in session.scalars(select(ApiKey).order_by(ApiKey.name)):
             revoked = f"revoked {format_utc(key.revoked_at)}" if key.revoked_at else "active"
             click.echo(f"{key.name}\t{key.role}\t{format_utc(key.created_at)}\t{revoked}")
+
+
+@keys.command("rotate")
+@click.argument("name")
+def rotate_key(name: str) -> None:
+    """A new secret for the key NAME (same name and role); the old secret gets 401 from now on."""
+    try:
+        with _sessions()() as session, session.begin():
+            key = auth.rotate_key(session, name)
+    except Problem as error:
+        raise click.ClickException(error.detail) from error
+    click.echo(f"Rotated {name!r}: the old key no longer works. Store the new one now: it cannot be shown again.")
+    click.echo(key)
 
 
 @keys.command("revoke")

@@ -23,6 +23,16 @@ class Settings:
     db_pool_size: int = 5
     db_timeout_seconds: float = 5.0
     log_level: str = "INFO"
+    # Strict-Transport-Security max-age in seconds; 0 sends no header (set it only behind HTTPS).
+    hsts_max_age: int = 0
+    # Per API key (per address without a valid key), in `limits` notation; "" switches limiting off.
+    rate_limit: str = "600/minute"
+    # A batch carries up to 1000 reports, so batches get their own, lower limit on top of the one above.
+    rate_limit_batch: str = "60/minute"
+    # memory:// counts in each gunicorn worker; redis://host:6379 shares one count between all of them.
+    rate_limit_storage_uri: str = "memory://"
+    # /readyz fails when the oldest entry no signed checkpoint covers is older than this; 0 = never.
+    ready_max_sequencer_lag_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -34,4 +44,10 @@ class Settings:
             db_pool_size=int(environ.get("DB_POOL_SIZE", defaults.db_pool_size)),
             db_timeout_seconds=float(environ.get("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds)),
             log_level=environ.get("LOG_LEVEL", defaults.log_level),
+            hsts_max_age=int(environ.get("HSTS_MAX_AGE", defaults.hsts_max_age)),
+            rate_limit=environ.get("RATE_LIMIT", defaults.rate_limit).strip(),
+            rate_limit_batch=environ.get("RATE_LIMIT_BATCH", defaults.rate_limit_batch).strip(),
+            rate_limit_storage_uri=environ.get("RATE_LIMIT_STORAGE_URI") or defaults.rate_limit_storage_uri,
+            ready_max_sequencer_lag_s=float(environ.get("READY_MAX_SEQUENCER_LAG_S",
+                                                        defaults.ready_max_sequencer_lag_s)),
         )

@@ -1,7 +1,10 @@
 """Domain errors and the one place that turns any error into RFC 9457 problem+json."""
 import logging
+import math
+import time
 
-from flask import Flask, g, jsonify
+from flask import Flask, current_app, g, jsonify
+from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -45,6 +48,15 @@ class Forbidden(Problem):
     status, title = 403, "Forbidden"
 
 
+class Unavailable(Problem):
+    """Nothing was done and the same request can be sent again shortly."""
+
+    status, title = 503, "Service Unavailable"
+
+    def __init__(self, detail: str, errors: dict | None = None, retry_after: int = 5):
+        super().__init__(detail, errors, headers={"Retry-After": str(retry_after)})
+
+
 def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     """marshmallow's nested {"target": {"lat": [...]}} -> {"target.lat": [...]}."""
     flat: dict[str, list[str]] = {}
@@ -81,6 +93,16 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Problem)
     def _problem(error: Problem):
         return problem_response(error.status, error.title, error.detail, error.errors, error.headers)
+
+    @app.errorhandler(RateLimitExceeded)
+    def _rate_limited(error: RateLimitExceeded):
+        # flask-limiter keeps the limit this request broke; its window says when one more request fits.
+        breached = current_app.extensions["rate_limiter"].current_limit
+        retry_after = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
+        return problem_response(429, "Too Many Requests",
+                                f"More than {error.description} for this API key (or, without a valid key, "
+                                f"this address); retry after {retry_after} s.",
+                                headers={"Retry-After": str(retry_after)})
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -1,5 +1,8 @@
 """gunicorn settings for production and `make run` (override with GUNICORN_* / WEB_CONCURRENCY)."""
+import glob
 import os
+import shutil
+import tempfile
 
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -16,6 +19,22 @@ limit_request_field_size = 8190
 accesslog = None  # the app writes one JSON line per request, with its request id
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+
+
+# prometheus_client's multiprocess mode: each worker keeps its samples in files here, and /metrics adds up
+# every worker's, whichever answers the scrape. It must be set before prometheus_client is imported,
+# which preload_app does right after reading this file. Files from an earlier run would be added in too.
+_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+if _own_metrics_dir:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="strike-audit-metrics-")
+for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+    os.remove(_stale)
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # drops a dead worker's live gauges; its counters stay
 
 
 def post_fork(server, worker):
@@ -49,3 +68,5 @@ def on_exit(server):
             _sequencer.wait(timeout=15)
         except Exception:  # subprocess.TimeoutExpired: a batch never half-commits, so killing is safe
             _sequencer.kill()
+    if _own_metrics_dir:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

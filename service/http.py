@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by every view: strict JSON bodies, body limits, the argument parser."""
+"""HTTP plumbing shared by every view: strict JSON bodies, body limits, clean URLs, the argument parser."""
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
@@ -59,7 +59,19 @@ def guard_request_body() -> None:
         raise Problem("Send the body as application/json.", status=415, title="Unsupported Media Type")
 
 
+def refuse_nul_in_url() -> None:
+    """PostgreSQL cannot store or even compare a string holding U+0000: an id or a filter value with one
+    would fail in the database (a 500) instead of being refused here, as a body with one is."""
+    errors = {"path": ["must not contain U+0000"]} if "\x00" in request.path else {}
+    for name, value in request.args.items(multi=True):
+        if "\x00" in name or "\x00" in value:
+            errors[name.replace("\x00", "\\u0000")] = ["must not contain U+0000"]
+    if errors:
+        raise ValidationProblem("The URL contains U+0000.", errors=errors)
+
+
 def install(app: Flask) -> None:
     app.request_class = StrictRequest
     app.json = StrictJSONProvider(app)
+    app.before_request(refuse_nul_in_url)
     app.before_request(guard_request_body)

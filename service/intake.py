@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import geo
 from .auth import Principal
 from .errors import Conflict, NotFound, ValidationProblem, flatten_errors
+from .metrics import count_ingested
 from .models import Event
 from .policy_store import RuleSet, current_rules
 from .rules.engine import evaluate, policy_in_force
@@ -60,7 +61,15 @@ def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Outcom
         outcome = _submit_first_versions(session, reporter, [(payload, judgement)])[0]
     if isinstance(outcome, Conflict):
         raise outcome
+    _count_committed([outcome], "report")
     return outcome
+
+
+def _count_committed(outcomes: list, kind: str) -> None:
+    """Metrics count new versions once their transaction has committed, never a rolled-back one."""
+    for outcome in outcomes:
+        if isinstance(outcome, Outcome) and outcome.created:
+            count_ingested(outcome.stored.evaluation["verdict"], kind)
 
 
 def _submit_first_versions(session: Session, reporter: str,
@@ -118,7 +127,9 @@ def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, p
         except IntegrityError:
             raise Conflict("another correction of this event was stored at the same time; "
                            "read the event and retry") from None
-        return Outcome(True, version.event_id, stored)
+    outcome = Outcome(True, version.event_id, stored)
+    _count_committed([outcome], "correction")
+    return outcome
 
 
 def visible_event(session: Session, principal: Principal, event_id: str) -> Event:
@@ -149,6 +160,7 @@ def submit_batch(sessions: sessionmaker, reporter: str, items: list) -> list[dic
         judged = [(item, judge_with(rules, item)) for _, item in valid]
         with sessions() as session, session.begin():
             outcomes = _submit_first_versions(session, reporter, judged)
+        _count_committed(outcomes, "report")
         for (index, _), outcome in zip(valid, outcomes):
             if isinstance(outcome, Conflict):
                 results[index] = {"index": index, "status": "conflict", "errors": {"source_event_id": [outcome.detail]}}

@@ -32,6 +32,11 @@ def configure_logging(level: str) -> None:
     root.setLevel(level)
 
 
+def request_seconds() -> float:
+    """Time since this request's first hook ran (the log line and the latency histogram share it)."""
+    return time.perf_counter() - g.get("started", time.perf_counter())
+
+
 def install_request_ids(app: Flask) -> None:
     @app.before_request
     def _start():
@@ -42,10 +47,11 @@ def install_request_ids(app: Flask) -> None:
     @app.after_request
     def _finish(response):
         response.headers["X-Request-ID"] = g.get("request_id", "")
-        principal = g.get("principal")
+        # The key's name even when its role was refused (403) or it was throttled (429); never the key.
+        principal = g.get("principal") or g.get("presented_principal")
         access_log.info("request", extra={"fields": {
             "request_id": g.get("request_id"), "method": request.method, "path": request.path,
             "status": response.status_code, "key": principal.name if principal else None,
-            "duration_ms": round((time.perf_counter() - g.get("started", time.perf_counter())) * 1000, 2),
+            "duration_ms": round(request_seconds() * 1000, 2),
         }})
         return response

@@ -1,6 +1,7 @@
 """The auditor's event filters (SPEC §8) as SQL over event_heads, with keyset pagination."""
 import base64
 import json
+import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
@@ -96,7 +97,7 @@ def decode_cursor(cursor: str) -> tuple[datetime, str]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         occurred_at, head_id = json.loads(raw)
-        if not isinstance(head_id, str) or len(head_id) > 36:
+        if str(uuid.UUID(head_id)) != head_id:  # the form every event id has: nothing else is ever issued
             raise ValueError("bad id")
         return parse_rfc3339(occurred_at), head_id
     except Exception as error:  # whatever is wrong with it, the client gets the same 400

@@ -9,6 +9,8 @@ from service.auth import create_key
 from .dbs import PostgresFactory, SqliteFactory, postgres_admin_url
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+# Limiting stays on, so every test goes through it, but no test but the rate limit tests comes near it.
+GENEROUS_RATE_LIMITS = {"RATE_LIMIT": "100000/minute", "RATE_LIMIT_BATCH": "10000/minute"}
 
 
 def pytest_configure(config):
@@ -55,7 +57,7 @@ def signing_key_path(tmp_path_factory):
 @pytest.fixture
 def app(database_url, signing_key_path):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "LEDGER_SIGNING_KEY": signing_key_path,
-                      "LEDGER_ORIGIN": "test.strike-audit.local/ledger"})
+                      "LEDGER_ORIGIN": "test.strike-audit.local/ledger", **GENEROUS_RATE_LIMITS})
     yield app
     app.extensions["db_engine"].dispose()
 

@@ -4,11 +4,11 @@ from flask.views import MethodView
 from marshmallow import Schema, fields
 from marshmallow.validate import Range
 
-from ..errors import NotFound, Problem, ValidationProblem
+from ..errors import NotFound, Unavailable, ValidationProblem
 from ..http import Blueprint
 from ..ledger.views import consistency_view, entries_between, inclusion_view, require_within, signed_size
 from ..schemas.ledger import ConsistencyProofSchema, EntryListSchema, EntrySchema, InclusionProofSchema
-from .common import problem, protected, sessions
+from .common import problem, protected, rate_limited, sessions
 
 blp = Blueprint("ledger", __name__, url_prefix="/v1/ledger", description="The append-only, verifiable ledger")
 READERS = ("auditor", "admin")
@@ -39,18 +39,20 @@ def _plain(text: str) -> Response:
 
 
 @blp.route("/checkpoint")
+@rate_limited(blp)
 @blp.response(200, content_type="text/plain", description="C2SP tlog-checkpoint as a signed note")
 def checkpoint():
     """The latest signed checkpoint."""
     with sessions()() as session:
         _, latest = signed_size(session)
     if latest is None:
-        raise Problem("No checkpoint has been signed yet; the sequencer signs one within a second of starting.",
-                      status=503, title="Service Unavailable", headers={"Retry-After": "1"})
+        raise Unavailable("No checkpoint has been signed yet; the sequencer signs one within a second of starting.",
+                          retry_after=1)
     return _plain(latest.note)
 
 
 @blp.route("/public-key")
+@rate_limited(blp)
 @blp.response(200, content_type="text/plain", description="signed-note verifier key: <name>+<hex key id>+<base64>")
 def public_key():
     """The verifier key for checkpoint signatures."""
@@ -90,6 +92,7 @@ class EntryByIndex(MethodView):
 
 
 @blp.route("/proofs/inclusion")
+@rate_limited(blp)
 @blp.arguments(InclusionArgs, location="query")
 @blp.response(200, InclusionProofSchema)
 def inclusion(args):
@@ -104,6 +107,7 @@ def inclusion(args):
 
 
 @blp.route("/proofs/consistency")
+@rate_limited(blp)
 @blp.arguments(ConsistencyArgs, location="query")
 @blp.response(200, ConsistencyProofSchema)
 def consistency(args):

@@ -1,10 +1,12 @@
 """The sequencer: gives pending entries dense leaf indexes, extends the tree, signs a checkpoint."""
 import logging
 import threading
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import delete, insert, select, text
+from sqlalchemy import delete, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..db import utcnow
@@ -86,6 +88,22 @@ def integrate_all(sessions: sessionmaker, signer: Signer, batch_size: int = 5000
         total += count
         if count < batch_size:
             return total
+
+
+@dataclass(frozen=True)
+class Backlog:
+    """What the sequencer has still to integrate: readiness and /metrics both watch it."""
+
+    pending: int
+    lag_seconds: float  # age of the oldest entry no signed checkpoint covers yet; 0 when there is none
+
+
+def backlog(session: Session, now: datetime) -> Backlog:
+    # The oldest by time, not by id: concurrent transactions need not take ids in timestamp order.
+    count, oldest = session.execute(select(func.count(), func.min(LedgerEntry.created_at))
+                                    .select_from(PendingEntry)
+                                    .join(LedgerEntry, LedgerEntry.id == PendingEntry.entry_id)).one()
+    return Backlog(count, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
 
 
 def run(sessions: sessionmaker, signer: Signer, stop: threading.Event, interval: float = 0.1,

@@ -20,7 +20,8 @@ def free_port() -> int:
 
 def start_gunicorn(database_url: str, port: int, workers: int = 2, extra_env: dict | None = None):
     env = {**os.environ, "DATABASE_URL": database_url, "PORT": str(port), "WEB_CONCURRENCY": str(workers),
-           "LOG_LEVEL": "WARNING", **(extra_env or {})}
+           "LOG_LEVEL": "WARNING", "RATE_LIMIT": "100000/minute", "RATE_LIMIT_BATCH": "10000/minute",
+           **(extra_env or {})}
     process = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "--config", "service/gunicorn_conf.py", "service.wsgi:app"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

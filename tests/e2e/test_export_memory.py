@@ -149,7 +149,8 @@ def one_worker(database_url, keys, signing_key_path):
     print(f"\nloaded {COUNT} events in {time.perf_counter() - load_started:.1f} s")
     # A worker timeout shorter than the export: only the export's heartbeat keeps the worker alive.
     process, base = start_gunicorn(database_url, free_port(), workers=1, extra_env={
-        "LEDGER_SIGNING_KEY": signing_key_path, "EMBEDDED_SEQUENCER": "0", "GUNICORN_TIMEOUT": "2"})
+        "LEDGER_SIGNING_KEY": signing_key_path, "EMBEDDED_SEQUENCER": "0", "GUNICORN_TIMEOUT": "2",
+        "READY_MAX_SEQUENCER_LAG_S": "0"})  # no sequencer here, so the loaded entries stay pending
     yield process, base
     stop(process)
 

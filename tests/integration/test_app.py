@@ -10,17 +10,8 @@ from service import create_app
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_healthz_and_readyz(client):
+def test_healthz(client):
     assert client.get("/healthz").get_json() == {"status": "ok"}
-    assert client.get("/readyz").get_json() == {"status": "ready", "database": "ok"}
-
-
-def test_readyz_reports_an_unreachable_database(tmp_path):
-    app = create_app({"DATABASE_URL": f"sqlite:///{tmp_path}/missing/dir/audit.db"})
-    response = app.test_client().get("/readyz")
-    assert response.status_code == 503
-    assert response.headers["Retry-After"]
-    assert response.get_json()["status"] == "unavailable"
 
 
 def test_committed_openapi_matches_the_code(client):

@@ -1,4 +1,5 @@
 """SPEC §8 for auditors: filters, cursor pagination, reviews and the access log."""
+import base64
 import json
 
 import pytest
@@ -91,6 +92,11 @@ def test_reporters_list_only_their_own(stored, client, keys):
     assert listed(client, keys, "reporter=ops-a", who="ops-b") == []
 
 
+def forged_cursor(*values) -> str:
+    """A cursor as the service encodes one (base64url JSON), holding whatever a client put in it."""
+    return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")
+
+
 @pytest.mark.parametrize("query, field", [
     ("verdict=bad", "verdict"), ("rule_id=NOPE", "rule_id"), ("severity=low", "severity"),
     ("category=tank", "category"), ("target_country=ru", "target_country"), ("review_status=x", "review_status"),
@@ -101,15 +107,49 @@ def test_reporters_list_only_their_own(stored, client, keys):
     ("verdict=violation'%20OR%201=1--", "verdict"), ("reporter=" + "x" * 200, "reporter"),
 ])
 def test_bad_filters_are_400_naming_the_parameter(stored, client, keys, query, field):
-    response = client.get(f"/v1/events?{query}", headers=keys.auditor)
+    assert_400_naming(client.get(f"/v1/events?{query}", headers=keys.auditor), field)
+
+
+def assert_400_naming(response, field):
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert field in response.get_json()["errors"], response.get_json()
 
 
+HOSTILE = [
+    # U+0000 would reach PostgreSQL, which cannot compare it (a 500 before)
+    ("reporter=ops-a%00", "reporter"), ("munition=M31A1%00", "munition"), ("policy_version=%00", "policy_version"),
+    # cursors are not signed, but only their own shape is accepted: [RFC 3339 time with offset, event UUID]
+    ("cursor=" + forged_cursor("2024-06-02T03:14:00Z", "' OR '1'='1"), "cursor"),
+    ("cursor=" + forged_cursor("2024-06-02T03:14:00Z", "00000000-0000-0000-0000-00000000000\u0000"), "cursor"),
+    ("cursor=" + forged_cursor("2024-06-02T03:14:00Z", "00000000-0000-0000-0000-000000000000", "extra"), "cursor"),
+    ("cursor=" + forged_cursor("2024-06-02 03:14:00", "00000000-0000-0000-0000-000000000000"), "cursor"),
+    ("cursor=" + forged_cursor(1717298040, "00000000-0000-0000-0000-000000000000"), "cursor"),
+    ("cursor=" + forged_cursor("2024-06-02T03:14:00Z", ["00000000-0000-0000-0000-000000000000"]), "cursor"),
+    ("cursor=" + "A" * 201, "cursor"), ("cursor=%2F..%2F..%2Fetc%2Fpasswd", "cursor"),
+]
+
+
+def test_hostile_filters_and_tampered_cursors_are_400s(client, keys):
+    """No stored events needed: each is refused before any query runs (one app for all, to stay fast)."""
+    for query, field in HOSTILE:
+        assert_400_naming(client.get(f"/v1/events?{query}", headers=keys.auditor), field)
+        assert_400_naming(client.get(f"/v1/events/export?format=csv&{query}", headers=keys.auditor), field)
+
+
 def test_injection_looking_values_are_harmless(stored, client, keys):
     assert listed(client, keys, "reporter=ops-a'%20OR%20'1'='1") == []
     assert listed(client, keys, "munition=%25") == []
+
+
+def test_a_well_formed_forged_cursor_only_moves_the_page(stored, client, keys):
+    """Anyone can write a cursor; all it can do is say where a page starts, never widen what a key sees."""
+    start_of_time = forged_cursor("9999-12-31T23:59:59Z", "ffffffff-ffff-ffff-ffff-ffffffffffff")
+    assert set(listed(client, keys, f"cursor={start_of_time}")) == set(EVENTS)
+    assert listed(client, keys, f"cursor={start_of_time}", who="ops-b") == ["f-sea"]
+    assert listed(client, keys, f"reporter=ops-a&cursor={start_of_time}", who="ops-b") == []
+    end_of_time = forged_cursor("0001-01-01T00:00:00Z", "00000000-0000-0000-0000-000000000000")
+    assert listed(client, keys, f"cursor={end_of_time}") == []
 
 
 def test_pagination_has_no_duplicates_or_gaps_while_events_arrive(stored, client, keys):

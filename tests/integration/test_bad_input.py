@@ -122,3 +122,24 @@ def test_bodies_over_the_limit_are_413(client, keys, app):
     assert client.post("/v1/events/batch", data=huge, content_type="application/json",
                        headers=keys.reporter).status_code == 413
     assert row_counts(app)["events"] == 300
+
+
+HOSTILE_IDS = [
+    "/v1/events/..%2F..%2Fetc%2Fpasswd", "/v1/events/../../etc/passwd", "/v1/events/%2e%2e%2f%2e%2e%2fetc",
+    "/v1/events/' OR '1'='1", "/v1/events/1;DROP TABLE events", "/v1/events/" + "a" * 5000,
+    "/v1/policies/..%2Fversions%2Fus-2024-05-30-kharkiv.json", "/v1/policies/' OR ''='",
+    "/v1/reports/1 OR 1=1", "/v1/reports/../1", "/v1/ledger/entries/-1", "/v1/ledger/entries/0x10",
+]
+
+
+def test_hostile_ids_in_paths_are_404_and_a_nul_is_400(client, keys):
+    for path in HOSTILE_IDS:
+        response = client.get(path, headers=keys.admin)
+        assert response.status_code == 404 and response.mimetype == "application/problem+json", path
+    # PostgreSQL cannot compare a string holding U+0000: refused before the database sees it (a 500 before)
+    for method, path in [("GET", "/v1/events/abc%00def"), ("GET", "/v1/policies/us-2024%00"),
+                         ("POST", "/v1/events/%00/reviews")]:
+        response = client.open(path, method=method, headers=keys.admin,
+                               json={"status": "acknowledged", "comment": "x"} if method == "POST" else None)
+        assert response.status_code == 400, path
+        assert response.get_json()["errors"] == {"path": ["must not contain U+0000"]}
