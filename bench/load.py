@@ -1,13 +1,15 @@
 """Bulk loader: synthetic reports stored exactly as `POST /v1/events` stores them, a million in minutes.
 
 For each report it writes what service.intake writes for a new event, with the same values: the
-`event_received` and `evaluation` ledger entries (RFC 8785 bytes and leaf hashes, queued in
-ledger_pending), the event and evaluation rows, and the index rows of service.event_index
-(event_heads, event_rules). Verdicts come from the real rules engine under the policy version
-stored in the database; geography is computed once per template (bench.events). The rows go in
-with PostgreSQL COPY from several processes, each a contiguous slice of the ledger; then the real
-sequencer (service.ledger.sequencer) integrates every entry into the Merkle tree and signs
-checkpoints with the given key. The times are those of a service that received each report
+`event_received` and `evaluation` ledger entries (RFC 8785 bytes and leaf hashes), the event and
+evaluation rows, and the index rows of service.event_index (event_heads, event_rules). Verdicts
+come from the real rules engine under the policy version stored in the database; geography is
+computed once per template (bench.events). The rows go in with PostgreSQL COPY from several
+processes, chunk by chunk, each chunk's ids fixed in advance. Then the sequencer's steps
+(bench.integrate: the same Merkle and signing code, with COPY for the leaves and tree nodes)
+integrate every entry into the Merkle tree, in entry order, and sign checkpoints with the given key.
+With --real-sequencer the entries are queued in ledger_pending and service.ledger.sequencer itself
+integrates them (several times slower). The times are those of a service that received each report
 shortly after the strike: `received_at`, `recorded_at` and `created_at` are the receipt time.
 
     python -m bench.load --url postgresql://postgres@127.0.0.1:5432/DB --events 300 --key var/bench/test.key
@@ -35,7 +37,7 @@ from service.policy_store import munition_catalog, stored_policies
 from service.rules.engine import evaluate, policy_in_force
 from service.schemas.fields import format_utc
 
-from . import events, jcs
+from . import events, integrate, jcs
 
 CHUNK = 5000  # reports per COPY transaction
 CHECK_EVERY = 997  # entries: one in so many is also serialized by the service's own canonical_bytes
@@ -66,6 +68,7 @@ class Plan:
     first_entry_id: int  # ledger entry id of report 0's event_received entry
     first_evaluation_id: int
     seed: int
+    queue: bool  # also queue the entries in ledger_pending, for the real sequencer
 
 
 def ledger_entry(entry_id: int, entry_type: str, body: dict, now) -> tuple:
@@ -98,7 +101,7 @@ def report_rows(plan: Plan, n: int, rng: random.Random) -> dict[str, list[tuple]
                 "received_at": format_utc(now), "payload": payload}, now),
             ledger_entry(judged_id, "evaluation", {"event_id": event_id, **evaluation.to_dict()}, now),
         ],
-        "ledger_pending": [(received_id,), (judged_id,)],
+        "ledger_pending": [(received_id,), (judged_id,)] if plan.queue else [],
         "events": [(event_id, reporter, source_event_id, 1, None, payload, occurred, now, received_id)],
         "evaluations": [(plan.first_evaluation_id + n, event_id, evaluation.policy_id, evaluation.policy_sha256,
                          evaluation.verdict, findings, evaluation.computed, now, judged_id)],
@@ -120,21 +123,23 @@ def _column_types(conn: psycopg.Connection) -> dict[str, list[int]]:
     return types
 
 
-def _copy_chunk(conn: psycopg.Connection, types: dict, plan: Plan, start: int, end: int) -> None:
-    rng = random.Random(f"{plan.seed}-{start}")  # reproducible whatever the number of processes
+def _copy_chunk(conn: psycopg.Connection, types: dict, plan: Plan, start: int) -> None:
+    rng = random.Random(f"{plan.seed}-{start}")  # chunks are fixed: the same data whatever the processes
     tables = {name: [] for name in COLUMNS}
-    for n in range(start, end):
+    for n in range(start, min(start + CHUNK, len(plan.schedule))):
         for name, rows in report_rows(plan, n, rng).items():
             tables[name].extend(rows)
     with conn.transaction(), conn.cursor() as cursor:
         for name, rows in tables.items():  # in foreign-key order
+            if not rows:
+                continue
             with cursor.copy(f"COPY {name} ({', '.join(COLUMNS[name])}) FROM STDIN (FORMAT BINARY)") as copy:
                 copy.set_types(types[name])  # jsonb values are dicts and lists, dumped with json.dumps
                 for row in rows:
                     copy.write_row(row)
 
 
-def _load_slice(url: str, plan: Plan, start: int, end: int) -> None:
+def _load_chunks(url: str, plan: Plan, starts: range) -> None:
     with psycopg.connect(url) as conn:
         # A lost bulk load is simply redone: no need to wait for each chunk's WAL flush. The rows
         # reference each other correctly by construction (the integration test and `ledger verify`
@@ -143,32 +148,32 @@ def _load_slice(url: str, plan: Plan, start: int, end: int) -> None:
         conn.execute("SET session_replication_role = replica")
         types = _column_types(conn)
         conn.commit()
-        for chunk_start in range(start, end, CHUNK):
-            _copy_chunk(conn, types, plan, chunk_start, min(chunk_start + CHUNK, end))
+        for start in starts:
+            _copy_chunk(conn, types, plan, start)
 
 
 def plain_url(url: str) -> str:
     return normalize_url(url).replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-def _plan(sessions, count: int, seed: int, templates: list) -> Plan:
+def _plan(sessions, count: int, seed: int, templates: list, queue: bool) -> Plan:
     with sessions() as session:
         first_entry = session.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM ledger_entries"))
         first_evaluation = session.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM evaluations"))
         families = dict(session.execute(select(Munition.code, Munition.family)).all())
         return Plan(events.schedule(count, templates, seed), templates, stored_policies(session),
-                    munition_catalog(session), families, first_entry, first_evaluation, seed)
+                    munition_catalog(session), families, first_entry, first_evaluation, seed, queue)
 
 
 def _copy_all(url: str, plan: Plan, processes: int) -> None:
-    """Contiguous slices, one per process; a slice's ids are fixed in advance, so order is kept."""
-    count = len(plan.schedule)
-    bounds = [count * i // processes for i in range(processes + 1)]
+    """Chunks dealt round-robin to the processes, so they commit roughly in ledger order."""
+    starts = range(0, len(plan.schedule), CHUNK)
     if processes == 1:
-        _load_slice(url, plan, 0, count)
+        _load_chunks(url, plan, starts)
         return
     context = multiprocessing.get_context("fork")
-    workers = [context.Process(target=_load_slice, args=(url, plan, lo, hi)) for lo, hi in zip(bounds, bounds[1:])]
+    workers = [context.Process(target=_load_chunks, args=(url, plan, starts[p::processes]))
+               for p in range(processes)]
     for worker in workers:
         worker.start()
     for worker in workers:
@@ -187,19 +192,24 @@ def _advance_sequences(sessions) -> None:
 
 
 def load(url: str, count: int, signer: sequencer.Signer, processes: int = 2, seed: int = events.SEED,
-         templates: list | None = None, echo=print) -> None:
-    """Append `count` reports to a migrated PostgreSQL database and integrate them (with whatever was pending)."""
+         templates: list | None = None, real_sequencer: bool = False, echo=print) -> None:
+    """Append `count` reports to a migrated PostgreSQL database and integrate them (after whatever was pending)."""
     engine = make_engine(url, timeout_seconds=3600)
     try:
         sessions = make_session_factory(engine)
         started = time.perf_counter()
+        sequencer.integrate_all(sessions, signer)  # what was there before (the policy versions' entries)
         templates = templates if templates is not None else events.plan_templates(seed=seed)
-        plan = _plan(sessions, count, seed, templates)
+        plan = _plan(sessions, count, seed, templates, queue=real_sequencer)
         echo(f"planned {len(templates)} templates and {count} reports in {time.perf_counter() - started:.1f} s")
         _copy_all(plain_url(url), plan, processes)
         _advance_sequences(sessions)
         echo(f"copied {count} reports in {time.perf_counter() - started:.1f} s")
-        integrated = sequencer.integrate_all(sessions, signer, batch_size=SEQUENCER_BATCH)
+        if real_sequencer:
+            integrated = sequencer.integrate_all(sessions, signer, batch_size=SEQUENCER_BATCH)
+        else:
+            integrated = integrate.integrate_range(sessions, signer, plan.first_entry_id,
+                                                   plan.first_entry_id + 2 * count)
         echo(f"integrated {integrated} entries in {time.perf_counter() - started:.1f} s")
     finally:
         engine.dispose()
@@ -213,8 +223,11 @@ def main() -> None:
     parser.add_argument("--origin", default="bench.strike-audit.local/ledger", help="checkpoint origin (LEDGER_ORIGIN)")
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--seed", type=int, default=events.SEED)
+    parser.add_argument("--real-sequencer", action="store_true",
+                        help="queue the entries and let service.ledger.sequencer integrate them (slower)")
     args = parser.parse_args()
-    load(args.url, args.events, sequencer.Signer(args.origin, key_path=args.key), args.processes, args.seed)
+    load(args.url, args.events, sequencer.Signer(args.origin, key_path=args.key), args.processes, args.seed,
+         real_sequencer=args.real_sequencer)
 
 
 if __name__ == "__main__":

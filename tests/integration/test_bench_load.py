@@ -6,10 +6,11 @@ from datetime import datetime, timezone
 
 import pytest
 import rfc8785
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bench import events, load
 from service.auth import create_key
+from service.db import make_engine
 from service.event_index import highest_severity
 from service.models import Evaluation, Event, EventHead, EventRule, LedgerEntry, Leaf, PendingEntry
 from service.rules.model import Evaluation as Judged
@@ -136,3 +137,28 @@ def test_the_auditor_filters_find_the_loaded_events(loaded, client, query):
     else:
         expected = {h.id for h in heads if getattr(h, name) == value}
     assert expected and {item["id"] for item in found} == expected
+
+
+def test_the_bulk_integration_builds_the_tree_the_real_sequencer_builds(loaded, postgres_factory, templates):
+    """The same reports loaded again, queued and integrated by service.ledger.sequencer itself."""
+    url = postgres_factory.create()
+    try:
+        load.load(url, COUNT, loaded.extensions["ledger_signer"], processes=1, templates=templates,
+                  real_sequencer=True, echo=lambda _text: None)
+        trees = [_tree(url), _tree(loaded.config["DATABASE_URL"])]
+    finally:
+        postgres_factory.drop(url)
+    assert trees[0] == trees[1]
+    assert len(trees[0]["leaves"]) == 2 * COUNT + 4
+
+
+def _tree(url: str) -> dict:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return {"leaves": conn.execute(text("SELECT leaf_index, entry_id FROM ledger_leaves ORDER BY 1")).all(),
+                    "nodes": set(conn.execute(text('SELECT level, "index", hash FROM tree_nodes')).all()),
+                    "root": conn.execute(text("SELECT tree_size, root_hash FROM checkpoints "
+                                              "ORDER BY tree_size DESC LIMIT 1")).one()}
+    finally:
+        engine.dispose()
