@@ -70,10 +70,11 @@ def _migrate(url: str) -> None:
     """`make migrate`'s two commands: the schema, then the bundled policies and munition catalog."""
     env = {**os.environ, "DATABASE_URL": url}
     bin_dir = Path(sys.executable).parent
-    subprocess.run([str(bin_dir / "alembic"), "upgrade", "head"], cwd=REPO, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run([str(bin_dir / "flask"), "--app", "service", "policies", "load"], cwd=REPO, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    for command in ([str(bin_dir / "alembic"), "upgrade", "head"],
+                    [str(bin_dir / "flask"), "--app", "service", "policies", "load"]):
+        done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+        if done.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed:\n{done.stdout}{done.stderr}")
 
 
 def ensure_template(server_url: str, events: int, echo=print) -> tuple[str, float]:
