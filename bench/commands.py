@@ -5,6 +5,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from datetime import datetime, timezone
 from pathlib import Path
@@ -45,6 +46,11 @@ def report_run(server: Server, key: str, start: datetime, end: datetime) -> floa
     request = urllib.request.Request(server.base_url + "/v1/reports", data=body, method="POST", headers={
         "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
     started = time.perf_counter()
-    with urllib.request.urlopen(request, timeout=600) as response:
-        response.read()
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            response.read()
+    except urllib.error.HTTPError as error:
+        detail = json.loads(error.read() or b"{}").get("detail", "")
+        raise RuntimeError(f"POST /v1/reports answered {error.code} after {time.perf_counter() - started:.1f} s: "
+                           f"{detail}") from None
     return time.perf_counter() - started

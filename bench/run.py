@@ -92,7 +92,7 @@ class Bench:
         self.say(f"warming up both servers ({warm.seconds:.0f} s each)")
         intake.post_events(ceiling, key, bodies, f"{self.run_id}-warm-c", warm)
         intake.post_events(service, key, bodies, f"{self.run_id}-warm-s", warm)
-        intake.wait_until_integrated(self.url)
+        intake.settle(self.url)
         for run in range(self.s.runs):
             ceiling_load, single, lag = intake.single_event_run(ceiling, service, self.url, key, bodies,
                                                                 f"{self.run_id}-{run}", self.s.load)
@@ -108,11 +108,14 @@ class Bench:
 
     def batches(self, service, key: str, templates: list) -> None:
         def measure():
-            return intake.batch_run(service, key, templates, f"{self.run_id}-batch{time.time_ns()}",
+            return intake.batch_run(service, self.url, key, templates, f"{self.run_id}-batch{time.time_ns()}",
                                     self.s.workers)
-        for run, rate in enumerate(repeat(self.s.runs, 90, measure)):
+        for run, (rate, problem) in enumerate(repeat(self.s.runs, 90, measure)):
             self.record("batch_events_per_s", rate)
-            self.say(f"batch run {run + 1}: {rate:.0f} events/s ({self.s.workers} concurrent batches of 1000)")
+            if problem:
+                self.figures["batch_events_per_s"].error = problem
+            self.say(f"batch run {run + 1}: {rate:.0f} events/s stored ({self.s.workers} concurrent batches of "
+                     f"1000){'; ' + problem if problem else ''}")
 
     def reads(self, service, auditor: str) -> None:
         inclusion, consistency = reads.proof_paths(WORK, service.base_url)
@@ -122,6 +125,7 @@ class Bench:
                                      ("consistency_proof_p95_ms", consistency, None),
                                      ("query_p95_ms", queries, auditor)):
                 load = reads.get_paths(service, paths, self.s.reads, key)
+                intake.settle(self.url)
                 self.record(name, load.p95_ms)
                 if load.failed:
                     self.figures[name].error = f"{load.failed} of {load.requests} requests failed"
@@ -144,7 +148,8 @@ class Bench:
         one = servers.start(SERVICE_APP, SERVICE_CONFIG, self.s.port + 2, {**self.env, "EMBEDDED_SEQUENCER": "0"},
                             self.log, workers=1)
         try:
-            for outcome in repeat(self.s.runs, 150, lambda: export.export_run(one, auditor, self.s.export_limit_s)):
+            for outcome in repeat(self.s.runs, self.s.export_limit_s,
+                                  lambda: export.export_run(one, auditor, self.s.export_limit_s)):
                 self.record("export_rss_growth_mib", outcome.growth_mib)
                 rate = f"{outcome.lines} events in {outcome.seconds:.0f} s ({outcome.lines / outcome.seconds:,.0f}/s)"
                 if not outcome.complete:
@@ -173,12 +178,12 @@ class Bench:
             finally:
                 ceiling.stop()
             self.attempt(("batch_events_per_s",), "batch load", lambda: self.batches(service, reporter, templates))
-            intake.wait_until_integrated(self.url)
+            intake.settle(self.url)
             self.attempt(("inclusion_proof_p95_ms", "consistency_proof_p95_ms", "query_p95_ms"), "read load",
                          lambda: self.reads(service, auditor))
             self.record("worker_rss_mib", service.worker_rss_mib())
             self.attempt(("report_month_s",), "monthly report", lambda: self.report(service, auditor))
-            intake.wait_until_integrated(self.url)
+            intake.settle(self.url)
         finally:
             service.stop()
         self.attempt(("verify_entries_per_s",), "ledger verify", self.verify)
