@@ -15,7 +15,7 @@ shortly after the strike: `received_at`, `recorded_at` and `created_at` are the 
     python -m bench.load --url postgresql://postgres@127.0.0.1:5432/DB --events 300 --key var/bench/test.key
 
 The database must be migrated with the bundled policies loaded (`make migrate`'s commands);
-bench.template builds one and keeps it for later runs.
+bench.databases builds one and keeps it for later runs.
 """
 import argparse
 import multiprocessing
