@@ -7,7 +7,7 @@ export DATABASE_URL ?= sqlite:///$(CURDIR)/var/audit.db
 export LEDGER_SIGNING_KEY ?= $(CURDIR)/var/ledger-signing.key
 export LEDGER_ORIGIN ?= strike-audit.local/ledger
 
-.PHONY: run test install migrate seed demo reports clean openapi
+.PHONY: run test install migrate seed demo reports clean openapi bench
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ AT ?= 2024-07-01
 reports: install
 	$(BIN)/flask --app service reports generate --period weekly --at $(AT) --out var/reports
 	$(BIN)/flask --app service reports generate --period monthly --at $(AT) --out var/reports
+
+# Throughput, latency and memory against issue 6's targets (README "Performance"): writes
+# bench/results/latest.json and prints a table. Needs a PostgreSQL role that may create databases;
+# it creates and drops only databases named bench_*, and keeps a loaded template between runs.
+BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/
+bench: install
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
+	BENCH_DATABASE_URL=$(BENCH_DATABASE_URL) $(BIN)/python -m bench.run
 
 clean:
 	rm -rf $(VENV) var
