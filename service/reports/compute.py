@@ -7,7 +7,7 @@
 import json
 from collections import Counter
 
-from sqlalchemy import and_, case, func, literal, or_, select
+from sqlalchemy import and_, case, func, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
 from ..ledger import merkle
@@ -31,9 +31,15 @@ def _below(entry_id, tree_size: int):
 
 def _heads(period: Period, tree_size: int):
     """Latest judged version of each event as of the checkpoint, with its evaluation and review status."""
+    # Only an event with some version in the period can have its latest one there: finding those
+    # first (by the occurred_at index) keeps the grouping to the period's events, not every event.
+    version = aliased(Event)
+    in_period = select(version.reporter, version.source_event_id).where(
+        version.occurred_at >= period.start, version.occurred_at < period.end)
     judged = (select(Event.reporter, Event.source_event_id, func.max(Event.version).label("version"))
               .join(Evaluation, Evaluation.event_id == Event.id)
-              .where(_below(Evaluation.ledger_entry_id, tree_size))
+              .where(_below(Evaluation.ledger_entry_id, tree_size),
+                     tuple_(Event.reporter, Event.source_event_id).in_(in_period))
               .group_by(Event.reporter, Event.source_event_id).subquery())
     # One evaluation per version today; the newest integrated one of the latest version would win.
     judgement = aliased(Evaluation)
