@@ -211,15 +211,14 @@ class LeafStream:
     def _typed(self, row: tuple, selected: list) -> None:
         """Parse an entry; check its type against the stored one; keep it if the caller wants it."""
         index, entry_id, entry_type, canonical = row[:4]
-        label = leaf_label(index, entry_id)
         try:
             document = parse_json(canonical)
             actual = document.get("entry_type") if isinstance(document, dict) else None
         except ValueError:
-            self.report(f"{label}: canonical bytes are not JSON")
+            self.report(f"{leaf_label(index, entry_id)}: canonical bytes are not JSON")
             return
         if actual != entry_type:
-            self.report(f"{label}: entry_type {entry_type!r} != ledger {actual!r}")
+            self.report(f"{leaf_label(index, entry_id)}: entry_type {entry_type!r} != ledger {actual!r}")
         if actual in self.wanted:
             selected.append((row, document))
 
