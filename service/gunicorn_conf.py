@@ -1,5 +1,9 @@
 """gunicorn settings for production and `make run` (override with GUNICORN_* / WEB_CONCURRENCY)."""
 import os
+import subprocess
+import sys
+import threading
+import time
 
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -30,22 +34,46 @@ def post_fork(server, worker):
 # `make run` starts everything: the sequencer runs beside gunicorn and stops with it. Deployments
 # that run the sequencer as its own service (docker-compose) set EMBEDDED_SEQUENCER=0.
 _sequencer = None
+_sequencer_lock = threading.Lock()
+_stopping = False
+
+
+def _start_sequencer():
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
+                             "--exit-with-parent"])
+
+
+def _keep_sequencer_running(server):
+    """A thread of the master: gunicorn restarts workers that die, not the sequencer. Without this, a
+    sequencer killed (OOM killer, crash) leaves every later entry pending and unsigned until gunicorn
+    restarts, while the API keeps acknowledging reports. docker-compose's `restart: unless-stopped`
+    does the same for its own sequencer service."""
+    global _sequencer
+    while True:
+        time.sleep(1)
+        with _sequencer_lock:
+            if _stopping:
+                return
+            # gunicorn's SIGCHLD handler may reap it first; poll() then still reports it gone.
+            if _sequencer.poll() is not None:
+                server.log.error("the ledger sequencer (pid %s) exited; starting it again", _sequencer.pid)
+                _sequencer = _start_sequencer()
 
 
 def when_ready(server):
     global _sequencer
     if os.environ.get("EMBEDDED_SEQUENCER", "1") == "1":
-        import subprocess
-        import sys
-
-        _sequencer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
-                                       "--exit-with-parent"])
+        _sequencer = _start_sequencer()
+        threading.Thread(target=_keep_sequencer_running, args=(server,), name="sequencer-keeper", daemon=True).start()
 
 
 def on_exit(server):
+    global _stopping
+    with _sequencer_lock:
+        _stopping = True  # no restart of the sequencer stopped below
     if _sequencer is not None and _sequencer.poll() is None:
         _sequencer.terminate()  # finishes its batch (one transaction) and exits
         try:
             _sequencer.wait(timeout=15)
-        except Exception:  # subprocess.TimeoutExpired: a batch never half-commits, so killing is safe
+        except subprocess.TimeoutExpired:  # a batch never half-commits, so killing is safe
             _sequencer.kill()
