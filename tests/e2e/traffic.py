@@ -157,26 +157,31 @@ class Traffic:
                       Submission("conflict", reporter, {**acknowledged.body, "notes": "another account"})]
         return items
 
-    def _round(self, http: requests.Session, client: int, reporter: str, round_: int) -> None:
+    def _round(self, http: requests.Session, client: int, reporter: str, round_: int) -> bool:
+        """One round; False when its first request failed (the rest of it is then skipped)."""
         own = Submission("new", reporter, make_event(f"c{client}-{round_}", **_target(client, round_)))
+        failures = len(self.failed)
         acknowledged = own if self.submit(http, own) else None
+        if len(self.failed) > failures:
+            return False
         if acknowledged is not None:  # only an acknowledged report has a known stored body to replay or clash with
             self.submit(http, Submission("replay", reporter, own.body))
             self.submit(http, Submission("conflict", reporter, {**own.body, "notes": "another account"}))
         self.submit(http, Submission("shared", reporter, make_event(f"shared-{round_}")))
         self.submit(http, Submission("contested", reporter, make_event(f"contested-{round_}", notes=f"client {client}")))
-        if round_ % self.batch_every == 0:
+        if round_ % self.batch_every == 0 and not self.stopping.is_set():  # the longest request: not when stopping
             self.submit_batch(http, self._batch(client, reporter, round_, acknowledged))
+        return True
 
     def _reporting_client(self, client: int, reporter: str, rounds: int | None) -> None:
+        failing = 0
         with requests.Session() as http:
             for round_ in range(rounds) if rounds is not None else itertools.count():
                 if self.stopping.is_set():
                     return
-                failures = len(self.failed)
-                self._round(http, client, reporter, round_)
-                if len(self.failed) > failures:
-                    time.sleep(0.05)  # the server is down: do not spin while it restarts
+                failing = 0 if self._round(http, client, reporter, round_) else failing + 1
+                if failing:  # the server or its database is down: back off, as a reporting system would
+                    self.stopping.wait(min(0.2 * 2 ** failing, 2.0))
 
     def _auditor(self, headers: dict) -> None:
         with requests.Session() as http:
