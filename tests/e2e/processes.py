@@ -48,8 +48,9 @@ class Deployment:
 
     def start(self) -> None:
         self.process, _ = start_gunicorn(self.database_url, self.port, self.workers, self.env, log=self.log)
-        # Ready means workers answer; the sequencer is started by the when_ready hook just before.
-        wait_for(self.sequencer_pid, 10, "the embedded sequencer started")
+        # Ready means one worker answers: wait for the others and for the sequencer (started just before).
+        wait_for(lambda: len(self.worker_pids()) == self.workers and self.sequencer_pid(), 10,
+                 "every worker and the sequencer started")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
