@@ -39,8 +39,11 @@ _stopping = False
 
 
 def _start_sequencer():
+    # Who its parent is, told rather than read by the sequencer once loaded: if the master dies while
+    # the sequencer is still starting, os.getppid() would already be init's pid and it would never exit.
+    env = {**os.environ, "SEQUENCER_PARENT_PID": str(os.getpid())}
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
-                             "--exit-with-parent"])
+                             "--exit-with-parent"], env=env)
 
 
 def _keep_sequencer_running(server):
