@@ -62,13 +62,16 @@ class Deployment:
     def sequencer_pid(self) -> int | None:
         return next((pid for pid in children_of(self.process.pid) if is_sequencer(pid)), None)
 
-    def kill_everything(self) -> None:
-        """SIGKILL the master, its workers and the sequencer at once, as the OOM killer or a power cut would."""
-        victims = [self.process.pid, *children_of(self.process.pid)]
+    def kill_master_and_workers(self) -> None:
+        """SIGKILL the master and its workers at once, as the OOM killer or `kill -9` would. The embedded
+        sequencer is left alone: it must notice that its parent is gone and exit by itself."""
+        sequencer = self.sequencer_pid()
+        victims = [self.process.pid, *self.worker_pids()]
         for pid in victims:
             os.kill(pid, signal.SIGKILL)
         self.process.wait()
         wait_for(lambda: not any(pid_alive(pid) for pid in victims), 10, "every killed process is gone")
+        wait_for(lambda: not pid_alive(sequencer), 10, "the orphaned sequencer exited by itself")
 
 
 def pid_alive(pid: int) -> bool:

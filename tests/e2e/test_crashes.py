@@ -1,4 +1,5 @@
-"""SIGKILL under load: a worker, the whole deployment (master, workers, sequencer), the sequencer alone.
+"""SIGKILL under load: a worker, the master with its workers (the sequencer then exits by itself), the
+sequencer alone.
 
 Whatever dies, every report the service acknowledged is stored exactly once once clients have sent
 their cut-off requests again, entries left pending are integrated, and the ledger verifies.
@@ -23,8 +24,8 @@ def kill_a_worker(deployment) -> None:
              10, "gunicorn replaced the killed worker")
 
 
-def kill_everything(deployment) -> None:
-    deployment.kill_everything()
+def kill_master_and_workers(deployment) -> None:
+    deployment.kill_master_and_workers()
     deployment.start()  # what an operator or a supervisor does next: nothing to repair by hand first
 
 
@@ -37,9 +38,9 @@ def kill_the_sequencer(deployment) -> None:
 # Each kill on PostgreSQL; on SQLite the harshest one only, to keep the suite short.
 @pytest.mark.parametrize("db_factory, kill", [
     pytest.param("postgresql", kill_a_worker, marks=pytest.mark.postgres, id="postgresql-worker"),
-    pytest.param("postgresql", kill_everything, marks=pytest.mark.postgres, id="postgresql-everything"),
+    pytest.param("postgresql", kill_master_and_workers, marks=pytest.mark.postgres, id="postgresql-master"),
     pytest.param("postgresql", kill_the_sequencer, marks=pytest.mark.postgres, id="postgresql-sequencer"),
-    pytest.param("sqlite", kill_everything, id="sqlite-everything"),
+    pytest.param("sqlite", kill_master_and_workers, id="sqlite-master"),
 ], indirect=["db_factory"])
 def test_acknowledged_reports_survive_a_sigkill_once_each(kill, deployment, app, keys, database_url,
                                                           signing_key_path):
