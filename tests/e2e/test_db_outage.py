@@ -14,7 +14,9 @@ from .processes import wait_for
 from .traffic import PROBLEM_JSON, Traffic
 
 DB_TIMEOUT = 2  # the service's DB_TIMEOUT_SECONDS: connect, pool and statement timeout
-CLIENTS = ["ops-a", "ops-b"] * 2
+# Fewer requests at a time (two clients, an auditor, a probe) than gunicorn's four workers: a probe must
+# never wait in the queue behind a request that is itself waiting out the connect timeout.
+CLIENTS = ["ops-a", "ops-b"]
 
 
 # The id says postgresql, so .ci/run counts this test and fails if it was skipped.
@@ -69,12 +71,12 @@ def test_a_database_outage_is_a_quick_503_and_the_service_recovers_by_itself(
     traffic = Traffic(deployment.base, {name: keys[name] for name in ("ops-a", "ops-b", "auditor-1")},
                       transient=(503,), batch_sizes=(10, 40))
     with traffic.running(CLIENTS, auditors=["auditor-1"]):
-        traffic.wait_for_acknowledgements(30)
+        traffic.wait_for_acknowledgements(20)
         private_postgres.stop()  # immediate: a crash, in the middle of requests and sequencer batches
         down = traffic.answers.copy()
         assert_down_answers(deployment.base, keys.auditor)  # connections refused
-        wait_for(lambda: sum(n for (_, status), n in (traffic.answers - down).items() if status == 503) >= 20,
-                 30, "clients got 503s")
+        wait_for(lambda: sum(n for (_, status), n in (traffic.answers - down).items() if status == 503) >= 6,
+                 30, "clients got 503s")  # a few each: they back off, as reporting systems should
         with unresponsive_host(private_postgres.port):
             assert_down_answers(deployment.base, keys.auditor)  # connections never answered: the connect timeout
         private_postgres.start()
