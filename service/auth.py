@@ -7,6 +7,7 @@ from functools import wraps
 
 from flask import g, request
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from .db import db_session, utcnow
@@ -86,13 +87,19 @@ def _bearer_token() -> str | None:
 def presented_principal() -> Principal | None:
     """The valid key this request carries, if any. Looked up once per request: the rate limiter asks
     before the view's role check does."""
+    if "principal_lookup_failed" in g:  # the database was unreachable: once per request is enough
+        raise g.principal_lookup_failed
     if "presented_principal" not in g:
         token = _bearer_token()
         if token is None:
             g.presented_principal = None
         else:
-            with db_session() as session:
-                g.presented_principal = authenticate(session, token)
+            try:
+                with db_session() as session:
+                    g.presented_principal = authenticate(session, token)
+            except OperationalError as exc:
+                g.principal_lookup_failed = exc
+                raise
     return g.presented_principal
 
 

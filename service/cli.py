@@ -105,7 +105,9 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stop.set())
-    parent = os.getppid()
+    # gunicorn names itself: by the time this runs (seconds after the fork, once the app is loaded)
+    # the parent may already be gone, and os.getppid() then names init, which never goes away.
+    parent = int(os.environ.get("SEQUENCER_PARENT_PID") or os.getppid())
     sequencer.run(_sessions(), signer, stop, still_wanted=lambda: not exit_with_parent or os.getppid() == parent)
 
 

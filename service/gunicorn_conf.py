@@ -2,7 +2,11 @@
 import glob
 import os
 import shutil
+import subprocess
+import sys
 import tempfile
+import threading
+import time
 
 bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
@@ -49,24 +53,51 @@ def post_fork(server, worker):
 # `make run` starts everything: the sequencer runs beside gunicorn and stops with it. Deployments
 # that run the sequencer as its own service (docker-compose) set EMBEDDED_SEQUENCER=0.
 _sequencer = None
+_sequencer_lock = threading.Lock()
+_stopping = False
+
+
+def _start_sequencer():
+    # Who its parent is, told rather than read by the sequencer once loaded: if the master dies while
+    # the sequencer is still starting, os.getppid() would already be init's pid and it would never exit.
+    env = {**os.environ, "SEQUENCER_PARENT_PID": str(os.getpid())}
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
+                             "--exit-with-parent"], env=env)
+
+
+def _keep_sequencer_running(server):
+    """A thread of the master: gunicorn restarts workers that die, not the sequencer. Without this, a
+    sequencer killed (OOM killer, crash) leaves every later entry pending and unsigned until gunicorn
+    restarts, while the API keeps acknowledging reports. docker-compose's `restart: unless-stopped`
+    does the same for its own sequencer service."""
+    global _sequencer
+    while True:
+        time.sleep(1)
+        with _sequencer_lock:
+            if _stopping:
+                return
+            # gunicorn's SIGCHLD handler may reap it first; poll() then still reports it gone.
+            if _sequencer.poll() is not None:
+                server.log.error("the ledger sequencer (pid %s) exited; starting it again", _sequencer.pid)
+                _sequencer = _start_sequencer()
 
 
 def when_ready(server):
     global _sequencer
     if os.environ.get("EMBEDDED_SEQUENCER", "1") == "1":
-        import subprocess
-        import sys
-
-        _sequencer = subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
-                                       "--exit-with-parent"])
+        _sequencer = _start_sequencer()
+        threading.Thread(target=_keep_sequencer_running, args=(server,), name="sequencer-keeper", daemon=True).start()
 
 
 def on_exit(server):
+    global _stopping
+    with _sequencer_lock:
+        _stopping = True  # no restart of the sequencer stopped below
     if _sequencer is not None and _sequencer.poll() is None:
         _sequencer.terminate()  # finishes its batch (one transaction) and exits
         try:
             _sequencer.wait(timeout=15)
-        except Exception:  # subprocess.TimeoutExpired: a batch never half-commits, so killing is safe
+        except subprocess.TimeoutExpired:  # a batch never half-commits, so killing is safe
             _sequencer.kill()
     if _own_metrics_dir:
         shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

@@ -2,6 +2,7 @@
 from flask import Flask, request
 from flask_limiter import ApplicationLimit, Limiter
 from limits import parse_many
+from sqlalchemy.exc import OperationalError
 
 from .auth import presented_principal
 
@@ -13,7 +14,12 @@ EXEMPT_BLUEPRINTS = ("health", "metrics")
 def client_key() -> str:
     """Whom a request counts against. A missing, unknown or revoked key counts against the address,
     so inventing tokens never buys a fresh allowance."""
-    principal = presented_principal()
+    try:
+        principal = presented_principal()
+    except OperationalError:
+        # The database is unreachable. Raising here would make flask-limiter retry the lookup
+        # (a connect timeout each time); the view's own key check answers 503 instead.
+        principal = None
     return f"key:{principal.name}" if principal else f"addr:{request.remote_addr or 'unknown'}"
 
 

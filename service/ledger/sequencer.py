@@ -107,15 +107,23 @@ def backlog(session: Session, now: datetime) -> Backlog:
 
 
 def run(sessions: sessionmaker, signer: Signer, stop: threading.Event, interval: float = 0.1,
-        still_wanted=lambda: True) -> None:
+        still_wanted=lambda: True, max_backoff: float = 2.0) -> None:
     """Integrate until `stop` is set; a failed batch is rolled back whole and retried."""
     log.info("sequencer started", extra={"fields": {"origin": signer.origin}})
+    failures = 0
     while not stop.is_set() and still_wanted():
         try:
             integrated = integrate_all(sessions, signer)
-        except Exception:  # the database may be briefly unreachable: log, wait, retry
-            log.exception("sequencer batch failed; retrying")
+            failures = 0
+        except Exception as error:  # the database may be unreachable for a while: log, wait, retry
+            # One traceback per outage and retries spaced out to max_backoff, not ten tracebacks a
+            # second for as long as the database is down.
+            failures += 1
+            if failures == 1:
+                log.exception("sequencer batch failed; retrying")
+            else:
+                log.warning("sequencer batch failed again (%d in a row): %s", failures, type(error).__name__)
             integrated = 0
         if not integrated:
-            stop.wait(interval)
+            stop.wait(min(interval * 2 ** failures, max_backoff))
     log.info("sequencer stopped")

@@ -26,6 +26,7 @@ from service.schemas.fields import format_utc, parse_rfc3339
 from ..helpers import make_event
 from ..integration.test_auditor_queries import EVENTS
 from .conftest import free_port, start_gunicorn, stop
+from .processes import children_of
 
 COUNT = 20_000
 BATCH = 2_000
@@ -108,19 +109,6 @@ def rss_kib(pid: int) -> int:
     raise AssertionError(f"no VmRSS for {pid}")
 
 
-def worker_pids(master: int) -> list[int]:
-    """gunicorn workers: the master's children (the embedded sequencer is switched off)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        if int(fields[1]) == master:
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 class PeakRss:
     """Samples a process's resident set every 10 ms on a thread, keeping the peak."""
 
@@ -157,7 +145,7 @@ def one_worker(database_url, keys, signing_key_path):
 
 def test_a_large_csv_export_streams_in_bounded_memory(one_worker, keys):
     process, base = one_worker
-    [worker] = worker_pids(process.pid)
+    [worker] = children_of(process.pid)  # its only child: the embedded sequencer is switched off
     url = f"{base}/v1/events/export?format=csv"
     # Warm the worker first (imports, compiled statements, connection pool), so what is measured
     # next is what the export itself holds.
@@ -176,5 +164,5 @@ def test_a_large_csv_export_streams_in_bounded_memory(one_worker, keys):
     print(f"export of {len(ids)} rows: first byte {first_byte:.2f} s, all {elapsed:.1f} s; worker RSS "
           f"baseline {baseline / 1024:.1f} MiB, peak {rss.peak / 1024:.1f} MiB, growth {growth_mib:.1f} MiB")
     assert header[0] == "id" and len(ids) == COUNT and len(set(ids)) == COUNT
-    assert worker_pids(process.pid) == [worker]  # not killed and replaced mid-export
+    assert children_of(process.pid) == [worker]  # not killed and replaced mid-export
     assert growth_mib < MAX_GROWTH_MIB
