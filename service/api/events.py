@@ -40,14 +40,17 @@ class Events(MethodView):
         """The latest version of each event, newest occurred_at first; reporters see their own."""
         criteria = visible_filter(args, g.principal)
         if criteria is None:
-            return {"items": [], "next_cursor": None}
+            return jsonify({"items": [], "next_cursor": None})
         query = after_cursor(newest_first(filtered_heads(criteria)), args.get("cursor"))
         with sessions()() as session:
             heads = session.scalars(query.limit(args["limit"] + 1)).all()
             page = heads[:args["limit"]]
             items = list_items(session, page)
         note_read(len(items))
-        return {"items": items, "next_cursor": encode_cursor(page[-1]) if len(heads) > len(page) else None}
+        # Returned as built, not dumped through EventPageSchema again: list_items already makes the
+        # schema's shape (the contract fuzzing checks every answer against openapi.yaml), and the
+        # second pass cost a third of a page's time at a million events.
+        return jsonify({"items": items, "next_cursor": encode_cursor(page[-1]) if len(heads) > len(page) else None})
 
     @protected(blp, *WRITERS)
     @blp.arguments(StrikeEventSchema)

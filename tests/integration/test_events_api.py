@@ -6,6 +6,7 @@ import json
 from sqlalchemy import select
 
 from service.models import LedgerEntry
+from service.schemas.events import EventPageSchema
 
 from ..helpers import make_event, row_counts
 
@@ -34,8 +35,11 @@ def test_the_201_answer_is_the_record_read_back_later(client, keys):
     replayed = client.post("/v1/events", json=make_event(**{"target.category": "dual_use"}), headers=keys.reporter)
     assert (created.status_code, replayed.status_code) == (201, 200)
     assert created.get_json()["findings"] and created.get_json() == replayed.get_json()
-    listed = client.get("/v1/events", headers=keys.reporter).get_json()["items"][0]
+    page = client.get("/v1/events", headers=keys.reporter).get_json()
+    listed = page["items"][0]
     assert {**created.get_json(), "review_status": "open"} == listed
+    # Pages are sent as built, not dumped through their schema: it must already be the schema's shape.
+    assert EventPageSchema().dump(page) == page
 
 
 def test_ledger_entries_hold_canonical_bytes_and_rfc9162_leaf_hashes(client, keys, app):
