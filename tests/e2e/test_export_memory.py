@@ -6,16 +6,16 @@ because submitting 20,000 reports over HTTP would take minutes.
 """
 import csv
 import io
-import threading
 import time
 import uuid
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import requests
 from sqlalchemy import insert
 
+from bench.export import PeakRss
+from bench.servers import rss_kib
 from service.db import make_engine, make_session_factory, utcnow
 from service.event_index import highest_severity
 from service.intake import judge
@@ -100,34 +100,6 @@ def load_events(database_url: str, count: int) -> None:
             _insert_batch(sessions, templates, start, min(BATCH, count - start))
     finally:
         engine.dispose()
-
-
-def rss_kib(pid: int) -> int:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1])
-    raise AssertionError(f"no VmRSS for {pid}")
-
-
-class PeakRss:
-    """Samples a process's resident set every 10 ms on a thread, keeping the peak."""
-
-    def __init__(self, pid: int):
-        self.pid, self.peak, self._done = pid, rss_kib(pid), threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
-
-    def _sample(self):
-        while not self._done.wait(0.01):
-            self.peak = max(self.peak, rss_kib(self.pid))
-
-    def __enter__(self):
-        self._thread.start()
-        return self
-
-    def __exit__(self, *_exc):
-        self._done.set()
-        self._thread.join()
-        self.peak = max(self.peak, rss_kib(self.pid))
 
 
 @pytest.fixture

@@ -303,8 +303,8 @@ def test_row_values_compare_as_json_does():
 
 
 def test_entries_parse_as_rfc8785_numbers_and_where_orjson_refuses_as_json_does():
-    for text in (b'{"a":[1,2.5,"\xc3\xa9",-9007199254740991]}', b'"\\ud800"'):
-        assert parse_json(text) == json.loads(text)
+    for data in (b'{"a":[1,2.5,"\xc3\xa9",-9007199254740991]}', b'"\\ud800"'):
+        assert parse_json(data) == json.loads(data)
     # Beyond 64 bits an integer is the double it denotes in RFC 8785's number model.
     assert parse_json(b"123456789012345678901234567890") == float(123456789012345678901234567890)
 
