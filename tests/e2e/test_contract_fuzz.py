@@ -43,6 +43,9 @@ def test_every_operation_answers_as_the_spec_says(live_server, keys, mode):
     checks = CHECKS + ([negative_data_rejection] if mode is GenerationMode.NEGATIVE else [])
     failures = []
     for operation in operations:
+        # /readyz answers a documented 503 whenever the sequencer falls behind under the fuzzing's
+        # own load: not a server error (status_code_conformance still checks it is documented).
+        checks_here = [c for c in checks if not (operation.path == "/readyz" and c is not_a_server_error)]
         if mode is GenerationMode.NEGATIVE and not _has_input(operation):
             continue  # nothing to make invalid
 
@@ -51,7 +54,7 @@ def test_every_operation_answers_as_the_spec_says(live_server, keys, mode):
                   suppress_health_check=list(HealthCheck))
         @given(case=operation.as_strategy(generation_mode=mode), who=st.sampled_from(WHO))
         def call(case, who):
-            case.call_and_validate(base_url=live_server, headers=_headers(keys, who), checks=checks, timeout=30)
+            case.call_and_validate(base_url=live_server, headers=_headers(keys, who), checks=checks_here, timeout=30)
 
         try:
             call()
