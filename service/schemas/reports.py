@@ -1,4 +1,6 @@
 """Compliance reports (SPEC §9): the period asked for, and the report as served."""
+from datetime import timedelta
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import OneOf
 
@@ -6,6 +8,9 @@ from ..reports.periods import parse_bound
 from .events import LedgerRefSchema
 
 FORMATS = ("json", "csv", "html")
+# A report breaks its period down by ISO week; a period of millennia would tie a worker up building
+# a query with a branch per week. Ten years is beyond any audit period and cheap to compute.
+MAX_PERIOD = timedelta(days=3653)
 
 
 class PeriodBound(fields.String):
@@ -20,12 +25,15 @@ class PeriodSchema(Schema):
         unknown = RAISE
 
     from_ = PeriodBound(required=True, data_key="from", metadata={"description": "inclusive, on occurred_at"})
-    to = PeriodBound(required=True, metadata={"description": "exclusive, on occurred_at"})
+    to = PeriodBound(required=True, metadata={"description": "exclusive, on occurred_at; at most 3653 days "
+                                                             "(ten years) after from"})
 
     @validates_schema
     def _ordered(self, data, **_kwargs):
         if "from_" in data and "to" in data and data["from_"] >= data["to"]:
             raise ValidationError("must be later than from", "to")
+        if "from_" in data and "to" in data and data["to"] - data["from_"] > MAX_PERIOD:
+            raise ValidationError(f"must be at most {MAX_PERIOD.days} days after from", "to")
 
 
 class FormatArgs(Schema):

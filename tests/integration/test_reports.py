@@ -118,6 +118,7 @@ def test_events_not_yet_integrated_are_not_counted(stored, app, client, keys):
     ("from=2024-02-01&to=2024-01-01", "to"), ("from=2024-01-01&to=2024-01-01", "to"), ("to=2024-01-01", "from"),
     ("from=2024-13-01&to=2025-01-01", "from"), ("from=2024-01-01T00:00:00&to=2025-01-01", "from"),
     ("from=2024-01-01&to=2025-01-01&format=pdf", "format"), ("from=2024-01-01&to=2025-01-01&x=1", "x"),
+    ("from=0001-01-01&to=9999-01-01", "to"), ("from=2014-01-01&to=2024-01-03", "to"),
 ])
 def test_bad_parameters_are_400_naming_them(stored, client, keys, query, field):
     answer = client.get(f"/v1/reports/compliance?{query}", headers=keys.auditor)
