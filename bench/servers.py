@@ -19,16 +19,17 @@ def rss_kib(pid: int) -> int:
     raise LookupError(f"process {pid} has no VmRSS")
 
 
-def _children(pid: int) -> list[int]:
-    found = []
+def children_of(parent: int) -> list[int]:
+    """Live child processes (gunicorn's workers, its sequencer), read from /proc."""
+    pids = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue  # exited meanwhile
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
+        if int(fields[1]) == parent and fields[0] != "Z":  # a zombie is already dead
+            pids.append(int(stat.parent.name))
+    return pids
 
 
 @dataclass
@@ -40,7 +41,7 @@ class Server:
     def workers(self) -> list[int]:
         """gunicorn's workers: the master's children, less the embedded sequencer (a `flask` process)."""
         pids = []
-        for pid in _children(self.process.pid):
+        for pid in children_of(self.process.pid):
             try:
                 if b"ledger" not in Path(f"/proc/{pid}/cmdline").read_bytes():
                     pids.append(pid)

@@ -4,19 +4,9 @@ import signal
 import time
 from pathlib import Path
 
+from bench.servers import children_of
+
 from .conftest import free_port, start_gunicorn, stop
-
-
-def children_of(parent: int) -> list[int]:
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # exited meanwhile
-        if int(fields[1]) == parent and fields[0] != "Z":  # a zombie is already dead
-            pids.append(int(stat.parent.name))
-    return pids
 
 
 def is_sequencer(pid: int) -> bool:

@@ -13,7 +13,7 @@ import pytest
 import requests
 
 from bench.export import PeakRss
-from bench.servers import rss_kib
+from bench.servers import children_of, rss_kib
 from service.db import make_engine, make_session_factory
 from service.intake import judge
 from service.schemas.fields import format_utc, parse_rfc3339
@@ -22,7 +22,6 @@ from service.versions import NewVersion, store_versions
 from ..helpers import make_event
 from ..integration.test_auditor_queries import EVENTS
 from .conftest import free_port, start_gunicorn, stop
-from .processes import children_of
 
 COUNT = 20_000
 BATCH = 2_000
