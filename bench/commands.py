@@ -17,17 +17,27 @@ FLASK = str(Path(sys.executable).parent / "flask")
 SUMMARY = re.compile(r"ledger verify: OK: (\d+) entries.* \(([\d,]+) entries/s\)")
 
 
-def verify_run(env: dict, limit_s: float) -> tuple[int, float]:
-    """(entries, entries/s) from the summary line `flask --app service ledger verify` prints."""
+def verify_run(env: dict, limit_s: float, jobs: int) -> tuple[int, float, float]:
+    """(entries, entries/s, machine CPU seconds) of one `flask --app service ledger verify --jobs N`:
+    the rate from its summary line; the CPU of every process (verifier, its workers and PostgreSQL's
+    backends), which is what a host needs in cores to reach a given rate."""
+    busy = _machine_cpu_s()
     try:
-        done = subprocess.run([FLASK, "--app", "service", "ledger", "verify"], cwd=REPO, env={**os.environ, **env},
-                              capture_output=True, text=True, timeout=limit_s)
+        done = subprocess.run([FLASK, "--app", "service", "ledger", "verify", "--jobs", str(jobs)], cwd=REPO,
+                              env={**os.environ, **env}, capture_output=True, text=True, timeout=limit_s)
     except subprocess.TimeoutExpired:
         raise RuntimeError(f"ledger verify did not finish within {limit_s:.0f} s") from None
+    busy = _machine_cpu_s() - busy
     match = SUMMARY.search(done.stdout)
     if done.returncode != 0 or match is None:
         raise RuntimeError(f"ledger verify failed ({done.returncode}):\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-    return int(match.group(1)), float(match.group(2).replace(",", ""))
+    return int(match.group(1)), float(match.group(2).replace(",", "")), busy
+
+
+def _machine_cpu_s() -> float:
+    """CPU seconds spent by the whole machine so far: everything in /proc/stat's cpu line but idle and iowait."""
+    ticks = [int(value) for value in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
 
 
 def busiest_month(url: str) -> tuple[datetime, datetime, int]:

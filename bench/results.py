@@ -26,6 +26,8 @@ TARGETS = {
     "query_p95_ms": Target("ms", 50, False, what="GET /v1/events, a mix of filters and cursor pages"),
     "export_rss_growth_mib": Target("MiB", 50, False, what="one worker's RSS growth, NDJSON export of every event"),
     "verify_entries_per_s": Target("entries/s", 200_000, what="flask ledger verify over the whole ledger"),
+    "verify_cpu_us_per_entry": Target("µs", None, what="that run's CPU, all processes incl. PostgreSQL, per entry: "
+                                                       "a rate R needs R × this / 10⁶ cores"),
     "report_month_s": Target("s", 5, False, what="monthly compliance report, busiest month"),
     "worker_rss_mib": Target("MiB", 150, False, what="largest gunicorn worker after the load runs"),
 }

@@ -37,6 +37,7 @@ class Settings:
         # export, and keeps a first run (template build included) under ten minutes.
         self.export_limit_s = float(environ.get("BENCH_EXPORT_LIMIT_S", 90))
         self.verify_limit_s = float(environ.get("BENCH_VERIFY_LIMIT_S", 120))
+        self.verify_jobs = int(environ.get("BENCH_VERIFY_JOBS", 1))  # `ledger verify --jobs`
         # The worker count production would use: gunicorn_conf reads WEB_CONCURRENCY (default 4).
         self.workers = int(environ.get("WEB_CONCURRENCY", 4))
         # Closed-loop wrk: two connections per worker keep every worker busy with one request queued.
@@ -142,9 +143,13 @@ class Bench:
             self.say(f"monthly report {start:%Y-%m} ({count} events): {seconds:.1f} s")
 
     def verify(self) -> None:
-        for entries, rate in repeat(self.s.runs, 90, lambda: commands.verify_run(self.env, self.s.verify_limit_s)):
+        jobs = self.s.verify_jobs
+        runs = repeat(self.s.runs, 90, lambda: commands.verify_run(self.env, self.s.verify_limit_s, jobs))
+        for entries, rate, cpu_s in runs:
             self.record("verify_entries_per_s", rate)
-            self.say(f"ledger verify: {entries} entries at {rate:,.0f} entries/s")
+            self.record("verify_cpu_us_per_entry", cpu_s / entries * 1e6)
+            self.say(f"ledger verify --jobs {jobs}: {entries} entries at {rate:,.0f} entries/s, "
+                     f"{cpu_s:.1f} CPU seconds (all processes)")
 
     def exports(self, auditor: str) -> None:
         one = servers.start(SERVICE_APP, SERVICE_CONFIG, self.s.port + 2, {**self.env, "EMBEDDED_SEQUENCER": "0"},
@@ -188,7 +193,7 @@ class Bench:
             intake.settle(self.url)
         finally:
             service.stop()
-        self.attempt(("verify_entries_per_s",), "ledger verify", self.verify)
+        self.attempt(("verify_entries_per_s", "verify_cpu_us_per_entry"), "ledger verify", self.verify)
         self.attempt(("export_rss_growth_mib",), "export", lambda: self.exports(auditor))
 
     def run(self) -> dict:

@@ -115,7 +115,9 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
 @click.option("--bundle", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Verify an export bundle instead of the database (no database is opened).")
 @click.option("--public-key", help="Trust this verifier key, not the service's (or the bundle's) own.")
-def verify_ledger(bundle: Path | None, public_key: str | None) -> None:
+@click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
+              help="Worker processes checking ranges of leaves in parallel (PostgreSQL; SQLite uses one).")
+def verify_ledger(bundle: Path | None, public_key: str | None, jobs: int) -> None:
     """Recompute every leaf hash and checkpoint root, check signatures and rows; non-zero exit on any mismatch."""
     if bundle is not None:
         try:
@@ -127,7 +129,10 @@ def verify_ledger(bundle: Path | None, public_key: str | None) -> None:
         key = public_key or current_app.extensions["ledger_signer"].verifier_key
         source = "given with --public-key" if public_key else "of this service's signing key"
         click.echo(f"Trusting the verifier key {source}: {key}")
-        outcome = verify_database(current_app.extensions["db_engine"], key, click.echo)
+        engine = current_app.extensions["db_engine"]
+        if jobs > 1 and engine.dialect.name != "postgresql":
+            click.echo("SQLite: checking in one process (--jobs needs PostgreSQL's shared snapshots).")
+        outcome = verify_database(engine, key, click.echo, jobs=jobs)
     click.echo(outcome.summary("ledger verify"))
     if not outcome.ok:
         raise click.exceptions.Exit(1)

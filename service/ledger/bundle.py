@@ -122,34 +122,31 @@ def check_note(size: int, column_root: bytes | None, text: str, verifier: str) -
     return root, problems
 
 
-class LeafStream:
-    """Checks leaves fed in index order: hashes, dense indexes, entry types, and each checkpoint's root.
+class LeafChecker:
+    """Checks leaves fed in index order: hashes, tree nodes, dense indexes and entry types.
 
     Rows start with (index, entry_id | None, entry_type, canonical | None, leaf_hash, node_hash);
     columns after those are the caller's. Entries whose type is in `wanted` are parsed and
-    returned by feed() as (row, document) so the caller can compare them with its columns.
+    returned by check() as (row, document) so the caller can compare them with its columns.
+    `expected=None` takes the first leaf's index as given: a caller checking one range of a
+    larger ledger compares it with where the previous range ended (see gap_line).
     """
 
-    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report,
-                 tree_nodes: bool = False, wanted: Iterable[str] = ()):
-        self._checkpoints: Iterator = iter(checkpoints)
-        self.verifier, self.report, self.tree_nodes = verifier, report, tree_nodes
+    def __init__(self, report: Report, tree_nodes: bool = False, wanted: Iterable[str] = (),
+                 expected: int | None = 0):
+        self.report, self.tree_nodes = report, tree_nodes
         self.wanted = frozenset(wanted)
-        self.builder = RootBuilder()
-        self.expected = 0
-        self.checkpoints_seen = 0
-        self.latest_size = -1
-        self._next: tuple[int, bytes | None] | None = None
-        self._next_size = -1
-        self._advance()
-        self._reach()
+        self.expected = expected
+        self.first: tuple[int, int | None] | None = None  # (index, entry_id) of the first leaf seen
 
-    def feed(self, rows: Iterable[tuple]) -> list[tuple[tuple, dict]]:
-        """The hot loop: one SHA-256 and a few comparisons per leaf; the root is extended after it."""
+    def check(self, rows: Iterable[tuple]) -> tuple[list[bytes], list[tuple[tuple, dict]]]:
+        """The hot loop: one SHA-256 and a few comparisons per leaf. Returns (leaf hashes, selected)."""
         sha, needles, wanted, expected = hashlib.sha256, _NEEDLES, self.wanted, self.expected
         digests, selected = [], []
         for row in rows:
             index, entry_id, entry_type, canonical, stored, node = row[:6]
+            if expected is None:
+                self.first, expected = (index, entry_id), index
             if canonical is None:
                 digest = self._dangling(row)
             else:
@@ -162,37 +159,13 @@ class LeafStream:
             if digest is not None:
                 digests.append(digest)
         self.expected = expected
-        self._extend(digests)
-        return selected
-
-    def _extend(self, digests: list[bytes]) -> None:
-        """Add leaves to the root builder, stopping at each checkpoint's size to compare roots."""
-        builder, start = self.builder, 0
-        while self._next is not None and self._next_size - builder.size <= len(digests) - start:
-            cut = start + self._next_size - builder.size
-            builder.extend(digests[start:cut])
-            start = cut
-            self._reach()
-        builder.extend(digests[start:] if start else digests)
-
-    def finish(self) -> int:
-        """Report checkpoints beyond the data and leaves beyond every checkpoint; returns the leaf count."""
-        size = self.builder.size
-        while self._next is not None:
-            self.report(f"checkpoint at size {self._next[0]}: the ledger has only {size} leaves")
-            self._advance()
-        if size > max(self.latest_size, 0):
-            first = max(self.latest_size, 0)
-            self.report(f"leaves {first}..{size - 1} are not covered by any stored checkpoint")
-        return size
+        return digests, selected
 
     def _leaf_problems(self, row: tuple, digest: bytes, expected: int) -> None:
         index, entry_id, _, _, stored, node = row[:6]
         label = leaf_label(index, entry_id)
-        if index > expected:
-            self.report(f"leaf index gap: leaves {expected}..{index - 1} are missing before {label}")
-        elif index < expected:
-            self.report(f"{label}: out of order, expected leaf {expected}")
+        if index != expected:
+            self.report(gap_line(expected, index, entry_id))
         if digest != stored:
             self.report(f"{label}: leaf_hash does not match canonical bytes")
         # Compared with the stored hash, not the recomputed one: when only the bytes changed,
@@ -222,6 +195,51 @@ class LeafStream:
         if actual in self.wanted:
             selected.append((row, document))
 
+
+def gap_line(expected: int, index: int, entry_id: int | None) -> str:
+    """What a leaf at `index` says when leaf `expected` should have come next."""
+    label = leaf_label(index, entry_id)
+    if index > expected:
+        return f"leaf index gap: leaves {expected}..{index - 1} are missing before {label}"
+    return f"{label}: out of order, expected leaf {expected}"
+
+
+class RootTracker:
+    """The root of the leaves so far, compared with each stored checkpoint as its size is reached;
+    every checkpoint's signature is checked, reached or not."""
+
+    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report):
+        self._checkpoints: Iterator = iter(checkpoints)
+        self.verifier, self.report = verifier, report
+        self.builder = RootBuilder()
+        self.checkpoints_seen = 0
+        self.latest_size = -1
+        self._next: tuple[int, bytes | None] | None = None
+        self._next_size = -1
+        self._advance()
+        self._reach()
+
+    def extend(self, digests: list[bytes]) -> None:
+        """Add leaves to the root builder, stopping at each checkpoint's size to compare roots."""
+        builder, start = self.builder, 0
+        while self._next is not None and self._next_size - builder.size <= len(digests) - start:
+            cut = start + self._next_size - builder.size
+            builder.extend(digests[start:cut])
+            start = cut
+            self._reach()
+        builder.extend(digests[start:] if start else digests)
+
+    def finish(self) -> int:
+        """Report checkpoints beyond the data and leaves beyond every checkpoint; returns the leaf count."""
+        size = self.builder.size
+        while self._next is not None:
+            self.report(f"checkpoint at size {self._next[0]}: the ledger has only {size} leaves")
+            self._advance()
+        if size > max(self.latest_size, 0):
+            first = max(self.latest_size, 0)
+            self.report(f"leaves {first}..{size - 1} are not covered by any stored checkpoint")
+        return size
+
     def _advance(self) -> None:
         """Take the next checkpoint, checking its signature now: every one is checked, reached or not."""
         self._next, self._next_size = None, -1
@@ -244,6 +262,27 @@ class LeafStream:
                 last = f"leaves 0..{size - 1}" if size else "the empty tree"
                 self.report(f"checkpoint at size {size}: root of {last} does not match the signed root")
             self._advance()
+
+
+class LeafStream:
+    """A LeafChecker feeding a RootTracker: the whole check of a ledger read in one pass."""
+
+    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report,
+                 tree_nodes: bool = False, wanted: Iterable[str] = ()):
+        self.roots = RootTracker(checkpoints, verifier, report)
+        self.leaves = LeafChecker(report, tree_nodes, wanted)
+
+    def feed(self, rows: Iterable[tuple]) -> list[tuple[tuple, dict]]:
+        digests, selected = self.leaves.check(rows)
+        self.roots.extend(digests)
+        return selected
+
+    def finish(self) -> int:
+        return self.roots.finish()
+
+    @property
+    def checkpoints_seen(self) -> int:
+        return self.roots.checkpoints_seen
 
 
 def write_bundle(out: Path, entries: Iterable[tuple[int, str, bytes, bytes]],

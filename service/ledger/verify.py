@@ -1,20 +1,29 @@
 """`ledger verify` and `ledger export` over the database: one read-only snapshot, streamed in leaf order."""
 import gc
+import multiprocessing
 import queue
+import re
 import threading
 import time
+from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable, Iterator, NamedTuple
 
-from sqlalchemy import JSON, Text, and_, cast, create_engine, event, exists, or_, select
+from sqlalchemy import JSON, Text, and_, cast, create_engine, event, exists, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
+from ..db import make_engine
 from ..models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PendingEntry, PolicyVersion, TreeNode
-from .bundle import BATCH, LeafStream, Outcome, Report, leaf_label, parse_json, write_bundle
+from .bundle import (BATCH, LeafChecker, Outcome, Report, RootTracker, gap_line, leaf_label, parse_json,
+                     write_bundle)
+from .merkle import HASH_SIZE
+
+_SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")  # what pg_export_snapshot() returns
+LEAVES_PER_TASK = 100_000  # a parallel run's unit of work: big enough that a task's query dwarfs its overhead
 
 _MISSING = object()
 
@@ -85,12 +94,17 @@ LAYOUT = RowLayout(KINDS)
 
 
 @contextmanager
-def snapshot(engine: Engine) -> Iterator[Connection]:
-    """A read-only transaction that sees one consistent state of every table for the whole run."""
+def snapshot(engine: Engine, shared: str | None = None) -> Iterator[Connection]:
+    """A read-only transaction that sees one consistent state of every table for the whole run;
+    on PostgreSQL `shared` adopts the snapshot another transaction exported (a parallel run's workers)."""
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
             conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
             with conn.begin():
+                if shared is not None:  # must come first in the transaction; takes no bind parameter
+                    if not _SNAPSHOT_ID.fullmatch(shared):
+                        raise ValueError(f"not a PostgreSQL snapshot id: {shared!r}")
+                    conn.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{shared}'")
                 # The pool's statement_timeout protects requests; a full scan is meant to take long.
                 conn.exec_driver_sql("SET LOCAL statement_timeout = 0")
                 yield conn
@@ -122,9 +136,9 @@ def _sqlite_reader(engine: Engine) -> Engine:
     return reader
 
 
-def _leaf_batches(conn: Connection) -> Iterator[list]:
-    """Leaf rows in leaf order, BATCH at a time: (index, entry id, type, canonical, leaf hash,
-    level-0 node, then LAYOUT's row columns).
+def _leaf_query(start: int | None = None, stop: int | None = None):
+    """Leaf rows in leaf order: (index, entry id, type, canonical, leaf hash, level-0 node, then
+    LAYOUT's row columns), for leaves start <= index < stop (either end open when None).
 
     Outer joins, so a deleted entry, tree node or row shows up as None rather than a silently
     shorter stream; one query, so every row comes from the same place as its entry.
@@ -136,7 +150,11 @@ def _leaf_batches(conn: Connection) -> Iterator[list]:
              .outerjoin(TreeNode, and_(TreeNode.level == 0, TreeNode.index == Leaf.leaf_index)))
     for kind in KINDS:
         query = query.outerjoin(kind.model, kind.model.ledger_entry_id == Leaf.entry_id)
-    yield from _driver_batches(conn, query.order_by(Leaf.leaf_index))
+    if start is not None:
+        query = query.where(Leaf.leaf_index >= start)
+    if stop is not None:
+        query = query.where(Leaf.leaf_index < stop)
+    return query.order_by(Leaf.leaf_index)
 
 
 def _read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
@@ -201,19 +219,96 @@ def _checkpoints(conn: Connection, with_root: bool = True) -> Iterator[tuple]:
     yield from conn.execute(select(*columns).order_by(Checkpoint.tree_size).execution_options(yield_per=1000))
 
 
-def verify_database(engine: Engine, verifier: str, echo: Callable[[str], None]) -> Outcome:
-    """Every check of SPEC §7 against the stored data; problems are echoed as they are found."""
-    report, started, compared = Report(echo), time.perf_counter(), 0
+def verify_database(engine: Engine, verifier: str, echo: Callable[[str], None], jobs: int = 1,
+                    leaves_per_task: int = LEAVES_PER_TASK) -> Outcome:
+    """Every check of SPEC §7 against the stored data; problems are echoed as they are found.
+
+    With jobs > 1 on PostgreSQL, ranges of leaves are checked by that many worker processes, all
+    reading the same exported snapshot; this process folds their leaf hashes into the root in order.
+    """
+    report, started = Report(echo), time.perf_counter()
     with snapshot(engine) as conn, _collector_paused():
-        stream = LeafStream(_checkpoints(conn), verifier, report, tree_nodes=True, wanted=LAYOUT.by_type)
-        for batch in _read_ahead(_leaf_batches(conn)):
-            selected = stream.feed(batch)
-            compare_rows(selected, report)
-            compared += len(selected)
-        entries = stream.finish()
+        roots = RootTracker(_checkpoints(conn), verifier, report)
+        if jobs > 1 and conn.dialect.name == "postgresql":
+            compared = _check_in_parallel(conn, engine, jobs, leaves_per_task, roots, report)
+        else:
+            compared = _check(conn, roots, report)
+        entries = roots.finish()
         _unintegrated(conn, report)
         _rows_without_entries(conn, report)
-    return Outcome(entries, stream.checkpoints_seen, report.count, time.perf_counter() - started, compared)
+    return Outcome(entries, roots.checkpoints_seen, report.count, time.perf_counter() - started, compared)
+
+
+def _check(conn: Connection, roots: RootTracker, report: Report) -> int:
+    """One pass in leaf order in this process; returns how many rows were compared."""
+    checker, compared = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type), 0
+    for batch in _read_ahead(_driver_batches(conn, _leaf_query())):
+        digests, selected = checker.check(batch)
+        roots.extend(digests)
+        compare_rows(selected, report)
+        compared += len(selected)
+    return compared
+
+
+class RangeChecked(NamedTuple):
+    """What a worker found in one range of leaves."""
+
+    first: tuple[int, int | None] | None  # (index, entry id) of its first leaf, None if it had none
+    expected: int | None  # the index after its last leaf
+    digests: bytes  # its leaf hashes, concatenated in leaf order
+    lines: list[str]  # its problems, in the order found
+    compared: int
+
+
+def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, leaves_per_task: int,
+                       roots: RootTracker, report: Report) -> int:
+    """Workers check ranges of leaves (hashes, nodes, types, rows); results come back in range
+    order, so the root, the gaps between ranges and the problem lines are exactly as in one pass."""
+    top = conn.execute(select(func.max(Leaf.leaf_index))).scalar()
+    if top is None:
+        return 0
+    starts = list(range(0, top + 1, leaves_per_task))
+    # The first and last ranges are open-ended, so a stray index below 0 or above top is still read.
+    bounds = [(start if start else None, stop if stop <= top else None)
+              for start, stop in zip(starts, starts[1:] + [top + 1])]
+    shared = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    url = engine.url.render_as_string(hide_password=False)
+    expected, compared = 0, 0
+    with ProcessPoolExecutor(min(jobs, len(bounds)), mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_start_worker, initargs=(url, shared)) as pool:
+        for found in pool.map(_check_range, bounds):
+            if found.first is not None and found.first[0] != expected:
+                report(gap_line(expected, *found.first))
+            for line in found.lines:
+                report(line)
+            digests = found.digests
+            roots.extend([digests[i:i + HASH_SIZE] for i in range(0, len(digests), HASH_SIZE)])
+            expected = expected if found.expected is None else found.expected
+            compared += found.compared
+    return compared
+
+
+_worker: dict = {}  # a worker process's connection, inside the shared snapshot, for all its ranges
+
+
+def _start_worker(url: str, shared: str) -> None:
+    gc.disable()  # see _collector_paused
+    engine = make_engine(url, pool_size=1)
+    context = snapshot(engine, shared)
+    _worker.update(engine=engine, context=context, conn=context.__enter__())
+
+
+def _check_range(bounds: tuple[int | None, int | None]) -> RangeChecked:
+    lines: list[str] = []
+    report = Report(lines.append)
+    checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type, expected=None)
+    digests, compared = [], 0
+    for batch in _read_ahead(_driver_batches(_worker["conn"], _leaf_query(*bounds))):
+        found, selected = checker.check(batch)
+        digests += found
+        compare_rows(selected, report)
+        compared += len(selected)
+    return RangeChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
 
 
 @contextmanager

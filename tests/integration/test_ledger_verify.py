@@ -14,7 +14,7 @@ from service.db import normalize_url
 from service.db_guards import append_only_sql
 from service.ledger import merkle, note, sequencer
 from service.ledger.bundle import Report, RootBuilder, parse_json
-from service.ledger.verify import LAYOUT, compare_rows, first_difference, snapshot
+from service.ledger.verify import LAYOUT, compare_rows, first_difference, snapshot, verify_database
 from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PolicyVersion
 
 from ..helpers import make_event
@@ -156,6 +156,54 @@ def test_verify_names_each_tampered_leaf(ledger, app, runner, name, table, sql, 
     for line in expected(facts):
         assert line in result.output, result.output
     assert "ledger verify: FAILED with" in result.output
+
+
+def _problems(app, **parallel) -> list[str]:
+    lines: list[str] = []
+    outcome = verify_database(app.extensions["db_engine"], app.extensions["ledger_signer"].verifier_key,
+                              lines.append, **parallel)
+    assert outcome.problems == len(lines)
+    return lines
+
+
+def _postgres_only(app) -> None:
+    if app.extensions["db_engine"].dialect.name != "postgresql":
+        pytest.skip("parallel verification shares a PostgreSQL snapshot between processes")
+
+
+@pytest.mark.parametrize("name, table, sql, params, foreign_keys, expected", TAMPERING,
+                         ids=[case[0] for case in TAMPERING])
+def test_parallel_verify_finds_what_one_pass_finds(ledger, app, name, table, sql, params, foreign_keys, expected):
+    """Ranges of 3 leaves over 2 worker processes: every problem of the one-pass run, no other, and
+    the tampered leaf's range boundary makes no difference (a gap is still one line)."""
+    _postgres_only(app)
+    facts = Facts(app, ledger[1])
+    tamper(app, table, sql, params(app, facts), foreign_keys)
+    serial = _problems(app)
+    assert serial and all(any(line in found for found in serial) for line in expected(facts))
+    for per_task in (3, 4):
+        assert sorted(_problems(app, jobs=2, leaves_per_task=per_task)) == sorted(serial)
+
+
+def test_parallel_verify_of_a_larger_ledger(app, runner):
+    """Many ranges, checkpoints falling inside them, and the same totals as one pass."""
+    _postgres_only(app)
+    load(app.extensions["db_sessions"], app.extensions["ledger_signer"], entries=6_000, events=300)
+    lines: list[str] = []
+    engine, key = app.extensions["db_engine"], app.extensions["ledger_signer"].verifier_key
+    one, many = (verify_database(engine, key, lines.append, **parallel)
+                 for parallel in ({}, {"jobs": 2, "leaves_per_task": 997}))
+    assert lines == [] and many.ok and (many.entries, many.checkpoints, many.rows) == (one.entries, one.checkpoints,
+                                                                                      one.rows) == (6604, 2, 604)
+    result = verify(runner, "--jobs", "2")
+    assert result.exit_code == 0 and "OK: 6604 entries, 2 checkpoints, 604 rows compared" in result.output
+
+
+def test_jobs_on_sqlite_check_in_one_process(ledger, app, runner):
+    if app.extensions["db_engine"].dialect.name != "sqlite":
+        pytest.skip("SQLite only")
+    result = verify(runner, "--jobs", "4")
+    assert result.exit_code == 0 and "SQLite: checking in one process" in result.output
 
 
 def test_changed_bytes_also_break_every_later_checkpoint(ledger, app, runner):
