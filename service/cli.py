@@ -14,7 +14,7 @@ from sqlalchemy import select
 from . import auth
 from .errors import Problem
 from .ledger import sequencer
-from .ledger.bundle import trusted_key, verify_bundle
+from .ledger.bundle import trusted_keys, verify_bundle
 from .ledger.verify import export_database, verify_database
 from .models import ApiKey
 from .policy_store import load_bundled
@@ -114,25 +114,28 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
 @ledger.command("verify")
 @click.option("--bundle", type=click.Path(exists=True, file_okay=False, path_type=Path),
               help="Verify an export bundle instead of the database (no database is opened).")
-@click.option("--public-key", help="Trust this verifier key, not the service's (or the bundle's) own.")
+@click.option("--public-key", "public_keys", multiple=True,
+              help="Trust this verifier key, not the service's (or the bundle's) own. Repeat it, oldest "
+                   "first, for the keys of a rotation: every checkpoint must be signed by one of them, "
+                   "and none by an older key than an earlier checkpoint's.")
 @click.option("--jobs", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes checking ranges of leaves in parallel (PostgreSQL; SQLite uses one).")
-def verify_ledger(bundle: Path | None, public_key: str | None, jobs: int) -> None:
+def verify_ledger(bundle: Path | None, public_keys: tuple[str, ...], jobs: int) -> None:
     """Recompute every leaf hash and checkpoint root, check signatures and rows; non-zero exit on any mismatch."""
     if bundle is not None:
         try:
-            key = trusted_key(bundle, public_key, click.echo)
+            keys = trusted_keys(bundle, public_keys, click.echo)
         except OSError as error:
             raise click.ClickException(f"cannot read the bundle's public key: {error}") from error
-        outcome = verify_bundle(bundle, key, click.echo)
+        outcome = verify_bundle(bundle, keys, click.echo)
     else:
-        key = public_key or current_app.extensions["ledger_signer"].verifier_key
-        source = "given with --public-key" if public_key else "of this service's signing key"
-        click.echo(f"Trusting the verifier key {source}: {key}")
+        keys = public_keys or (current_app.extensions["ledger_signer"].verifier_key,)
+        source = "given with --public-key" if public_keys else "of this service's signing key"
+        click.echo(f"Trusting the verifier key(s) {source}: {', '.join(keys)}")
         engine = current_app.extensions["db_engine"]
         if jobs > 1 and engine.dialect.name != "postgresql":
             click.echo("SQLite: checking in one process (--jobs needs PostgreSQL's shared snapshots).")
-        outcome = verify_database(engine, key, click.echo, jobs=jobs)
+        outcome = verify_database(engine, keys, click.echo, jobs=jobs)
     click.echo(outcome.summary("ledger verify"))
     if not outcome.ok:
         raise click.exceptions.Exit(1)

@@ -6,7 +6,7 @@ import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Sequence
 
 import orjson
 
@@ -101,16 +101,29 @@ def leaf_label(index: int, entry_id: int | None) -> str:
     return f"leaf {index}" if entry_id is None else f"leaf {index} (entry {entry_id})"
 
 
-def check_note(size: int, column_root: bytes | None, text: str, verifier: str) -> tuple[bytes | None, list[str]]:
-    """(root to compare the data with, problems) for one stored checkpoint.
+def trusted(verifiers: str | Sequence[str]) -> tuple[str, ...]:
+    """One verifier key, or several oldest first (a key rotation), as a tuple."""
+    return (verifiers,) if isinstance(verifiers, str) else tuple(verifiers)
 
-    The signed root is used when the signature verifies; otherwise the stored
+
+def check_note(size: int, column_root: bytes | None, text: str,
+               verifiers: Sequence[str]) -> tuple[bytes | None, list[str], int | None]:
+    """(root to compare the data with, problems, position of the signing key in verifiers) for one
+    stored checkpoint.
+
+    The signed root is used when a trusted key's signature verifies; otherwise the stored
     column (if any), so a bad signature and bad data are reported separately.
     """
-    try:
-        origin, signed_size, root = note.parse_checkpoint(note.verify_note(text, verifier))
-    except note.NoteError as exc:
-        return column_root, [f"signature does not verify with the trusted key: {exc}"]
+    failures = []
+    for position, verifier in enumerate(verifiers):
+        try:
+            origin, signed_size, root = note.parse_checkpoint(note.verify_note(text, verifier))
+            break
+        except note.NoteError as exc:
+            failures.append(str(exc))
+    else:
+        which = "the trusted key" if len(verifiers) == 1 else f"any of the {len(verifiers)} trusted keys"
+        return column_root, [f"signature does not verify with {which}: {'; '.join(failures)}"], None
     problems = []
     if origin != verifier.partition("+")[0]:
         problems.append(f"origin {origin!r} is not the key name")
@@ -119,7 +132,7 @@ def check_note(size: int, column_root: bytes | None, text: str, verifier: str) -
         root = None
     if column_root is not None and column_root != root:
         problems.append("stored root_hash does not match the signed root")
-    return root, problems
+    return root, problems, position
 
 
 class LeafChecker:
@@ -206,11 +219,18 @@ def gap_line(expected: int, index: int, entry_id: int | None) -> str:
 
 class RootTracker:
     """The root of the leaves so far, compared with each stored checkpoint as its size is reached;
-    every checkpoint's signature is checked, reached or not."""
+    every checkpoint's signature is checked, reached or not.
 
-    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report):
+    Several verifier keys are those of a rotation, oldest first: each checkpoint must be signed by
+    one of them, and none by an older key than an earlier checkpoint's (a retired key, possibly
+    leaked, must not sign the ledger's future).
+    """
+
+    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifiers: str | Sequence[str],
+                 report: Report):
         self._checkpoints: Iterator = iter(checkpoints)
-        self.verifier, self.report = verifier, report
+        self.verifiers, self.report = trusted(verifiers), report
+        self._newest_key = 0  # position in verifiers of the newest key that has signed so far
         self.builder = RootBuilder()
         self.checkpoints_seen = 0
         self.latest_size = -1
@@ -245,7 +265,11 @@ class RootTracker:
         self._next, self._next_size = None, -1
         for size, column_root, text in self._checkpoints:
             self.checkpoints_seen += 1
-            root, problems = check_note(size, column_root, text, self.verifier)
+            root, problems, key = check_note(size, column_root, text, self.verifiers)
+            if key is not None and key < self._newest_key:
+                problems.append(f"signed by the retired key {self._key_name(key)} after checkpoints signed "
+                                f"by {self._key_name(self._newest_key)}")
+            self._newest_key = max(self._newest_key, key or 0)
             for problem in problems:
                 self.report(f"checkpoint at size {size}: {problem}")
             if size <= self.latest_size:
@@ -254,6 +278,9 @@ class RootTracker:
             self.latest_size = size
             self._next, self._next_size = (size, root), size
             return
+
+    def _key_name(self, position: int) -> str:
+        return "+".join(self.verifiers[position].split("+")[:2])
 
     def _reach(self) -> None:
         while self._next is not None and self._next[0] == self.builder.size:
@@ -267,9 +294,9 @@ class RootTracker:
 class LeafStream:
     """A LeafChecker feeding a RootTracker: the whole check of a ledger read in one pass."""
 
-    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifier: str, report: Report,
-                 tree_nodes: bool = False, wanted: Iterable[str] = ()):
-        self.roots = RootTracker(checkpoints, verifier, report)
+    def __init__(self, checkpoints: Iterable[tuple[int, bytes | None, str]], verifiers: str | Sequence[str],
+                 report: Report, tree_nodes: bool = False, wanted: Iterable[str] = ()):
+        self.roots = RootTracker(checkpoints, verifiers, report)
         self.leaves = LeafChecker(report, tree_nodes, wanted)
 
     def feed(self, rows: Iterable[tuple]) -> list[tuple[tuple, dict]]:
@@ -355,31 +382,34 @@ def _batches(rows: Iterator[tuple], size: int = BATCH) -> Iterator[list[tuple]]:
         yield batch
 
 
-def trusted_key(directory: Path, public_key: str | None, echo: Callable[[str], None]) -> str:
-    """The key checkpoints must be signed with; says which one is trusted and why."""
-    if public_key:
-        echo(f"Trusting the verifier key given with --public-key: {public_key}")
-        return public_key
-    key = (directory / PUBLIC_KEY).read_text(encoding="utf-8").strip()
+def trusted_keys(directory: Path, public_keys: Sequence[str], echo: Callable[[str], None]) -> tuple[str, ...]:
+    """The keys checkpoints must be signed with, oldest first; says which are trusted and why."""
+    if public_keys:
+        echo(f"Trusting the verifier key(s) given with --public-key: {', '.join(public_keys)}")
+        return tuple(public_keys)
+    keys = tuple(line.strip() for line in (directory / PUBLIC_KEY).read_text(encoding="utf-8").splitlines()
+                 if line.strip())
     echo(f"Trusting the bundle's own {PUBLIC_KEY} (pass --public-key to check against a key "
-         f"obtained independently): {key}")
-    return key
+         f"obtained independently): {', '.join(keys)}")
+    return keys
 
 
-def verify_bundle(directory: Path, verifier: str, echo: Callable[[str], None]) -> Outcome:
+def verify_bundle(directory: Path, verifiers: str | Sequence[str], echo: Callable[[str], None]) -> Outcome:
     """Verify an export bundle with no database: leaf hashes, dense indexes, signatures and roots."""
-    report, started = Report(echo), time.perf_counter()
-    try:
-        note.parse_verifier_key(verifier)
-    except note.NoteError as exc:
-        report(f"the trusted verifier key is malformed: {exc}")
+    report, started, verifiers = Report(echo), time.perf_counter(), trusted(verifiers)
+    for verifier in verifiers or ("",):
+        try:
+            note.parse_verifier_key(verifier)
+        except note.NoteError as exc:
+            report(f"the trusted verifier key is malformed: {exc}")
+    if report.count:
         return Outcome(0, 0, report.count, time.perf_counter() - started)
     missing = [name for name in (ENTRIES, CHECKPOINTS) if not (directory / name).is_file()]
     for name in missing:
         report(f"the bundle has no {name}")
     if missing:
         return Outcome(0, 0, report.count, time.perf_counter() - started)
-    stream = LeafStream(_checkpoint_rows(directory / CHECKPOINTS, report), verifier, report)
+    stream = LeafStream(_checkpoint_rows(directory / CHECKPOINTS, report), verifiers, report)
     for batch in _batches(_entry_rows(directory / ENTRIES, report)):
         stream.feed(batch)
     entries = stream.finish()

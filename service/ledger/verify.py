@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from itertools import chain
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, Iterator, NamedTuple, Sequence
 
 from sqlalchemy import JSON, Text, and_, cast, create_engine, event, exists, func, or_, select
 from sqlalchemy.engine import Connection, Engine
@@ -219,16 +219,17 @@ def _checkpoints(conn: Connection, with_root: bool = True) -> Iterator[tuple]:
     yield from conn.execute(select(*columns).order_by(Checkpoint.tree_size).execution_options(yield_per=1000))
 
 
-def verify_database(engine: Engine, verifier: str, echo: Callable[[str], None], jobs: int = 1,
+def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callable[[str], None], jobs: int = 1,
                     leaves_per_task: int = LEAVES_PER_TASK) -> Outcome:
     """Every check of SPEC §7 against the stored data; problems are echoed as they are found.
+    `verifiers`: the key checkpoints are signed with, or those of a rotation, oldest first.
 
     With jobs > 1 on PostgreSQL, ranges of leaves are checked by that many worker processes, all
     reading the same exported snapshot; this process folds their leaf hashes into the root in order.
     """
     report, started = Report(echo), time.perf_counter()
     with snapshot(engine) as conn, _collector_paused():
-        roots = RootTracker(_checkpoints(conn), verifier, report)
+        roots = RootTracker(_checkpoints(conn), verifiers, report)
         if jobs > 1 and conn.dialect.name == "postgresql":
             compared = _check_in_parallel(conn, engine, jobs, leaves_per_task, roots, report)
         else:

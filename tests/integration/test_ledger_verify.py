@@ -221,6 +221,40 @@ def test_a_different_trusted_key_fails_every_checkpoint(ledger, runner):
     assert result.exit_code == 1 and "signature does not verify with the trusted key" in result.output
 
 
+def _sign_next_with(app, client, keys, signer: sequencer.Signer, source_id: str) -> None:
+    client.post("/v1/events", json=make_event(source_id), headers=keys.reporter)
+    sequencer.integrate_all(app.extensions["db_sessions"], signer)
+
+
+def test_a_rotated_key_is_trusted_after_the_old_one_and_never_before_it(ledger, app, client, keys, runner,
+                                                                        tmp_path):
+    """README's rotation: a new key under a new name signs from some size on; verify takes both keys,
+    oldest first, and names a checkpoint the retired key signs after the new one has taken over."""
+    old = app.extensions["ledger_signer"]
+    new = sequencer.Signer("test.strike-audit.local/ledger-2", Ed25519PrivateKey.generate())
+    _sign_next_with(app, client, keys, new, "rotated-1")
+    alone = verify(runner)
+    assert alone.exit_code == 1 and alone.output.count("signature does not verify with the trusted key") == 1
+    both = verify(runner, "--public-key", old.verifier_key, "--public-key", new.verifier_key)
+    assert both.exit_code == 0, both.output
+    assert runner.invoke(args=["ledger", "export", "--out", str(tmp_path)]).exit_code == 0
+    (tmp_path / "public-key.txt").write_text(f"{old.verifier_key}\n{new.verifier_key}\n")  # a bundle's own keys
+    offline = verify(runner, "--bundle", str(tmp_path))
+    assert offline.exit_code == 0 and "public-key.txt (pass --public-key" in offline.output, offline.output
+    backwards = verify(runner, "--public-key", new.verifier_key, "--public-key", old.verifier_key)
+    assert backwards.exit_code == 1 and "signed by the retired key test.strike-audit.local/ledger-2+" in \
+        backwards.output
+    _sign_next_with(app, client, keys, old, "rotated-2")  # the retired key signs again
+    with app.extensions["db_sessions"]() as session:
+        size = session.scalar(select(Checkpoint.tree_size).order_by(Checkpoint.tree_size.desc()).limit(1))
+    late = verify(runner, "--public-key", old.verifier_key, "--public-key", new.verifier_key)
+    assert late.exit_code == 1, late.output
+    assert f"checkpoint at size {size}: signed by the retired key test.strike-audit.local/ledger+" in late.output
+    third = note.verifier_key("test.strike-audit.local/ledger-3", Ed25519PrivateKey.generate().public_key())
+    neither = verify(runner, "--public-key", third, "--public-key", new.verifier_key)
+    assert "signature does not verify with any of the 2 trusted keys: no signature by" in neither.output
+
+
 def test_many_batches_and_checkpoints(app, runner):
     """Thousands of entries integrated in sequencer batches: several fetches, several checkpoints."""
     load(app.extensions["db_sessions"], app.extensions["ledger_signer"], entries=11_000, events=300)
