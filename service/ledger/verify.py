@@ -264,10 +264,11 @@ class RangeChecked(NamedTuple):
 def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, leaves_per_task: int,
                        roots: RootTracker, report: Report) -> int:
     """Workers check ranges of leaves (hashes, nodes, types, rows); results come back in range
-    order, so the root, the gaps between ranges and the problem lines are exactly as in one pass."""
+    order, so the root, the gaps between ranges and the problem lines are those of one pass."""
     top = conn.execute(select(func.max(Leaf.leaf_index))).scalar()
     if top is None:
         return 0
+    top = max(top, 0)
     starts = list(range(0, top + 1, leaves_per_task))
     # The first and last ranges are open-ended, so a stray index below 0 or above top is still read.
     bounds = [(start if start else None, stop if stop <= top else None)
