@@ -3,8 +3,8 @@
 service.ledger.sequencer.integrate writes each leaf and tree node with its own INSERT (psycopg
 executemany), about a tenth of a millisecond a row: some four minutes for the ~6M rows of 2M
 entries. This module does what `integrate` does, step for step and with the same functions —
-merkle.append_batch for the new subtree hashes, StoredTree for the root and the consistency proof
-from the last checkpoint, Signer.sign for the note — but writes the rows with COPY in the batch's
+merkle.append_batch for the new subtree hashes, sequencer.sign_extension for the root, the
+consistency check against the last checkpoint and the signed note — but writes the rows with COPY in the batch's
 own transaction. tests/integration/test_bench_load.py checks that it builds the same tree as the
 real sequencer, and `ledger verify` checks every leaf, node and checkpoint it writes.
 """
@@ -14,7 +14,6 @@ from sqlalchemy.orm import sessionmaker
 from service.db import utcnow
 from service.ledger import merkle, sequencer
 from service.ledger.tree import StoredTree, latest_checkpoint
-from service.models import Checkpoint
 
 BATCH = 100_000  # entries per checkpoint
 
@@ -40,13 +39,7 @@ def integrate_batch(session, signer: sequencer.Signer, first_id: int, end_id: in
           ((size + i, entry_id, now) for i, (entry_id, _) in enumerate(pending)))
     _copy(raw, "tree_nodes", ("level", "index", "hash"), ("int4", "int8", "bytea"),
           ((n.level, n.index, n.hash) for n in nodes))
-    tree.cache.update({(n.level, n.index): n.hash for n in nodes})
-    new_size = size + len(pending)
-    root = tree.root(new_size)
-    if previous is not None and previous.tree_size > 0:
-        proof = tree.consistency_proof(previous.tree_size, new_size)
-        merkle.verify_consistency(previous.tree_size, new_size, previous.root_hash, root, proof)
-    session.add(Checkpoint(tree_size=new_size, root_hash=root, note=signer.sign(new_size, root), signed_at=now))
+    sequencer.sign_extension(session, signer, tree, previous, nodes, size + len(pending), now)
     return len(pending)
 
 

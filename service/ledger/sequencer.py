@@ -69,15 +69,20 @@ def integrate(session: Session, signer: Signer, batch_size: int = 5000) -> int:
                                        for i, (entry_id, _) in enumerate(pending)])
         session.execute(insert(TreeNode), [{"level": n.level, "index": n.index, "hash": n.hash} for n in nodes])
         session.execute(delete(PendingEntry).where(PendingEntry.entry_id.in_([e for e, _ in pending])))
+    sign_extension(session, signer, tree, previous, nodes, size + len(pending), now)
+    return len(pending)
+
+
+def sign_extension(session: Session, signer: Signer, tree: StoredTree, previous: Checkpoint | None,
+                   nodes: list, new_size: int, now: datetime) -> None:
+    """Store a signed checkpoint for the tree grown by `nodes` (already written) to `new_size`."""
     tree.cache.update({(n.level, n.index): n.hash for n in nodes})
-    new_size = size + len(pending)
     root = tree.root(new_size)
     if previous is not None and previous.tree_size > 0:
         # Never sign a tree that does not extend the last signed one.
         proof = tree.consistency_proof(previous.tree_size, new_size)
         merkle.verify_consistency(previous.tree_size, new_size, previous.root_hash, root, proof)
     session.add(Checkpoint(tree_size=new_size, root_hash=root, note=signer.sign(new_size, root), signed_at=now))
-    return len(pending)
 
 
 def integrate_all(sessions: sessionmaker, signer: Signer, batch_size: int = 5000) -> int:
