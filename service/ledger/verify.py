@@ -242,10 +242,18 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
 
 def _check(conn: Connection, roots: RootTracker, report: Report) -> int:
     """One pass in leaf order in this process; returns how many rows were compared."""
-    checker, compared = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type), 0
-    for batch in _read_ahead(_driver_batches(conn, _leaf_query())):
+    checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type)
+    return _check_leaves(conn, _leaf_query(), checker, report, roots.extend)
+
+
+def _check_leaves(conn: Connection, query, checker: LeafChecker, report: Report,
+                  take_digests: Callable[[list[bytes]], None]) -> int:
+    """Leaves and their rows from `query`, batch by batch; the leaf hashes go to take_digests in
+    leaf order. Returns how many rows were compared."""
+    compared = 0
+    for batch in _read_ahead(_driver_batches(conn, query)):
         digests, selected = checker.check(batch)
-        roots.extend(digests)
+        take_digests(digests)
         compare_rows(selected, report)
         compared += len(selected)
     return compared
@@ -304,12 +312,8 @@ def _check_range(bounds: tuple[int | None, int | None]) -> RangeChecked:
     lines: list[str] = []
     report = Report(lines.append)
     checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type, expected=None)
-    digests, compared = [], 0
-    for batch in _read_ahead(_driver_batches(_worker["conn"], _leaf_query(*bounds))):
-        found, selected = checker.check(batch)
-        digests += found
-        compare_rows(selected, report)
-        compared += len(selected)
+    digests: list[bytes] = []
+    compared = _check_leaves(_worker["conn"], _leaf_query(*bounds), checker, report, digests.extend)
     return RangeChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
 
 
