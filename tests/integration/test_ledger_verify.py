@@ -15,7 +15,7 @@ from service.db_guards import append_only_sql
 from service.ledger import merkle, note, sequencer
 from service.ledger.bundle import Report, RootBuilder, parse_json
 from service.ledger.verify import LAYOUT, compare_rows, first_difference, snapshot, verify_database
-from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PolicyVersion
+from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PendingEntry, PolicyVersion
 
 from ..helpers import make_event
 from ..ledger_load import load
@@ -54,6 +54,7 @@ class Facts:
             self.latest = session.scalar(select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1))
             self.policy = session.scalars(select(PolicyVersion).order_by(PolicyVersion.id)).first()
             leaves = dict(session.execute(select(Leaf.entry_id, Leaf.leaf_index)).all())
+            self.pending_entry = session.scalar(select(PendingEntry.entry_id))  # the ledger fixture's last event
         self.event_leaf = leaves[self.event.ledger_entry_id]
         self.evaluation_leaf = leaves[self.evaluation.ledger_entry_id]
         self.policy_leaf = leaves[self.policy.ledger_entry_id]
@@ -130,6 +131,12 @@ TAMPERING = [
      lambda app, f: {"index": f.event_leaf}, False,
      lambda f: [f"leaf index gap: leaves {f.event_leaf}..{f.event_leaf} are missing",
                 f"entry {f.entry.id} ({f.entry.entry_type}) is neither a leaf nor pending"]),
+    # Far from its neighbours in entry-id order: the piece holding this leaf must read that far.
+    ("leaf repointed", "ledger_leaves", "UPDATE ledger_leaves SET entry_id = :entry WHERE leaf_index = :index",
+     lambda app, f: {"entry": f.pending_entry, "index": f.event_leaf}, False,
+     lambda f: [f"leaf {f.event_leaf} (entry {f.pending_entry}): level-0 tree node does not match the stored "
+                "leaf_hash",
+                f"entry {f.entry.id} ({f.entry.entry_type}) is neither a leaf nor pending"]),
     ("entry deleted", "ledger_entries", "DELETE FROM ledger_entries WHERE id = :id",
      lambda app, f: {"id": f.policy.ledger_entry_id}, True,
      lambda f: [f"leaf {f.policy_leaf} (entry {f.policy.ledger_entry_id}): ledger entry "
@@ -158,42 +165,42 @@ def test_verify_names_each_tampered_leaf(ledger, app, runner, name, table, sql, 
     assert "ledger verify: FAILED with" in result.output
 
 
-def _problems(app, **parallel) -> list[str]:
+def _problems(app, **options) -> list[str]:
     lines: list[str] = []
     outcome = verify_database(app.extensions["db_engine"], app.extensions["ledger_signer"].verifier_key,
-                              lines.append, **parallel)
+                              lines.append, **options)
     assert outcome.problems == len(lines)
     return lines
 
 
-def _postgres_only(app) -> None:
-    if app.extensions["db_engine"].dialect.name != "postgresql":
-        pytest.skip("parallel verification shares a PostgreSQL snapshot between processes")
-
-
 @pytest.mark.parametrize("name, table, sql, params, foreign_keys, expected", TAMPERING,
                          ids=[case[0] for case in TAMPERING])
-def test_parallel_verify_finds_what_one_pass_finds(ledger, app, name, table, sql, params, foreign_keys, expected):
-    """Ranges over 2 worker processes, one starting at the tampered leaf: every problem of the
-    one-pass run and no other (a gap across a range boundary is still one line)."""
-    _postgres_only(app)
+def test_pieces_and_workers_find_what_one_read_finds(ledger, app, name, table, sql, params, foreign_keys, expected):
+    """Reads of 2 leaves, one starting at the tampered leaf, and on PostgreSQL ranges over 2 worker
+    processes: every problem of reading the ledger at once and no other (a gap across a boundary
+    is still one line)."""
     facts = Facts(app, ledger[1])
+    assert facts.event_leaf % 2 == 0
     tamper(app, table, sql, params(app, facts), foreign_keys)
-    serial = _problems(app)
-    assert serial and all(any(line in found for found in serial) for line in expected(facts))
-    assert sorted(_problems(app, jobs=2, leaves_per_task=facts.event_leaf)) == sorted(serial)
+    at_once = _problems(app)
+    assert at_once and all(any(line in found for found in at_once) for line in expected(facts))
+    assert sorted(_problems(app, leaves_per_read=2)) == sorted(at_once)
+    if app.extensions["db_engine"].dialect.name == "postgresql":
+        assert sorted(_problems(app, jobs=2, leaves_per_task=facts.event_leaf, leaves_per_read=2)) == sorted(at_once)
 
 
-def test_parallel_verify_of_a_larger_ledger(app, runner):
-    """Many ranges, checkpoints falling inside them, and the same totals as one pass."""
-    _postgres_only(app)
+def test_verify_of_a_larger_ledger_in_pieces_and_ranges(app, runner):
+    """Many pieces (and on PostgreSQL, ranges over workers), checkpoints falling inside them, and
+    the same totals as one read."""
     load(app.extensions["db_sessions"], app.extensions["ledger_signer"], entries=6_000, events=300)
     lines: list[str] = []
     engine, key = app.extensions["db_engine"], app.extensions["ledger_signer"].verifier_key
-    one, many = (verify_database(engine, key, lines.append, **parallel)
-                 for parallel in ({}, {"jobs": 2, "leaves_per_task": 997}))
-    assert lines == [] and many.ok and (many.entries, many.checkpoints, many.rows) == (one.entries, one.checkpoints,
-                                                                                      one.rows) == (6604, 2, 604)
+    ways = [{"leaves_per_read": 10_000}, {"leaves_per_read": 251}]
+    if engine.dialect.name == "postgresql":
+        ways.append({"jobs": 2, "leaves_per_task": 997, "leaves_per_read": 251})
+    outcomes = [verify_database(engine, key, lines.append, **way) for way in ways]
+    assert lines == [] and all(outcome.ok for outcome in outcomes)
+    assert {(outcome.entries, outcome.checkpoints, outcome.rows) for outcome in outcomes} == {(6604, 2, 604)}
     result = verify(runner, "--jobs", "2")
     assert result.exit_code == 0 and "OK: 6604 entries, 2 checkpoints, 604 rows compared" in result.output
 
