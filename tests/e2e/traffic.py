@@ -31,6 +31,8 @@ EXPECTED = {
 # After a fault, an answer may have been lost after the report was stored: sent again, it is a replay.
 AFTER_FAULTS = {"new": {200}, "contested": {200}}
 PROBLEM_JSON = "application/problem+json"
+# What a killed process does to a request: no connection, or a response cut after its headers.
+CUT_OFF = (requests.ConnectionError, requests.exceptions.ChunkedEncodingError)
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,7 @@ class Traffic:
         started = time.monotonic()
         try:
             response = http.post(self.base + path, json=body, headers=self.headers[reporter], timeout=60)
-        except requests.ConnectionError as error:
+        except CUT_OFF as error:
             outcome, response = "connection", None
             failure = f"{kind} {path}: {type(error).__name__}"
         except requests.Timeout:
@@ -189,7 +191,7 @@ class Traffic:
                 try:
                     response = http.get(f"{self.base}/v1/events?limit=20", headers=headers, timeout=60)
                     status = response.status_code
-                except requests.ConnectionError:
+                except CUT_OFF:
                     status = "connection"
                 except requests.Timeout:
                     status = "timeout"
