@@ -14,6 +14,8 @@ import subprocess
 import time
 from pathlib import Path
 
+from service.ledger.verify import default_jobs
+
 from . import commands, databases, events, export, intake, reads, results, servers
 from .intake import LoadShape
 
@@ -37,8 +39,8 @@ class Settings:
         # export, and keeps a first run (template build included) under ten minutes.
         self.export_limit_s = float(environ.get("BENCH_EXPORT_LIMIT_S", 90))
         self.verify_limit_s = float(environ.get("BENCH_VERIFY_LIMIT_S", 120))
-        # `ledger verify --jobs`; by default one per CPU, as the command itself does.
-        self.verify_jobs = int(environ.get("BENCH_VERIFY_JOBS", os.cpu_count() or 1))
+        # `ledger verify --jobs`; by default one per CPU (at most 8), as the command itself does.
+        self.verify_jobs = int(environ.get("BENCH_VERIFY_JOBS", default_jobs()))
         # The worker count production would use: gunicorn_conf reads WEB_CONCURRENCY (default 4).
         self.workers = int(environ.get("WEB_CONCURRENCY", 4))
         # Closed-loop wrk: two connections per worker keep every worker busy with one request queued.

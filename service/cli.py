@@ -15,7 +15,7 @@ from . import auth
 from .errors import Problem
 from .ledger import sequencer
 from .ledger.bundle import trusted_keys, verify_bundle
-from .ledger.verify import LEAVES_PER_TASK, export_database, verify_database
+from .ledger.verify import LEAVES_PER_TASK, default_jobs, export_database, verify_database
 from .models import ApiKey
 from .policy_store import load_bundled
 from .schemas.fields import format_utc
@@ -120,7 +120,7 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
                    "and none by an older key than an earlier checkpoint's.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help=f"Worker processes checking ranges of {LEAVES_PER_TASK:,} leaves in parallel (PostgreSQL; "
-                   "SQLite uses one). Default: one per CPU, or none for a ledger of a single range.")
+                   "SQLite uses one). Default: one per CPU, at most 8; none for a ledger of a single range.")
 def verify_ledger(bundle: Path | None, public_keys: tuple[str, ...], jobs: int) -> None:
     """Recompute every leaf hash and checkpoint root, check signatures and rows; non-zero exit on any mismatch."""
     if bundle is not None:
@@ -136,7 +136,7 @@ def verify_ledger(bundle: Path | None, public_keys: tuple[str, ...], jobs: int) 
         engine = current_app.extensions["db_engine"]
         if jobs is not None and jobs > 1 and engine.dialect.name != "postgresql":
             click.echo("SQLite: checking in one process (--jobs needs PostgreSQL's shared snapshots).")
-        outcome = verify_database(engine, keys, click.echo, jobs=jobs or os.cpu_count() or 1)
+        outcome = verify_database(engine, keys, click.echo, jobs=jobs or default_jobs())
     click.echo(outcome.summary("ledger verify"))
     if not outcome.ok:
         raise click.exceptions.Exit(1)

@@ -1,5 +1,6 @@
 """`ledger verify` and `ledger export` over the database: one read-only snapshot, streamed in leaf order."""
 import gc
+import os
 import multiprocessing
 import queue
 import re
@@ -281,6 +282,12 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
         _unintegrated(conn, report)
         _rows_without_entries(conn, report)
     return Outcome(entries, roots.checkpoints_seen, report.count, time.perf_counter() - started, compared)
+
+
+def default_jobs() -> int:
+    """One worker per CPU this process may run on, at most 8: each holds a database connection and
+    its own memory, so a large host should not get dozens of them without asking (--jobs)."""
+    return max(1, min(len(os.sched_getaffinity(0)), 8))
 
 
 def _top_leaf(conn: Connection) -> int | None:

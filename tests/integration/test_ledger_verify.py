@@ -205,6 +205,13 @@ def test_verify_of_a_larger_ledger_in_pieces_and_ranges(app, runner):
     assert result.exit_code == 0 and "OK: 6604 entries, 2 checkpoints, 604 rows compared" in result.output
 
 
+def test_default_jobs_follow_the_cpus_this_process_may_use():
+    script = ("import os; from service.ledger.verify import default_jobs; before = default_jobs(); "
+              "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(before, default_jobs())")
+    done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
+    assert done.stdout.split() == [str(min(len(os.sched_getaffinity(0)), 8)), "1"]
+
+
 def test_jobs_run_in_one_process_on_sqlite_only(ledger, app, runner):
     result = verify(runner, "--jobs", "4")
     sqlite = app.extensions["db_engine"].dialect.name == "sqlite"
