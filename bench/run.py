@@ -202,7 +202,7 @@ class Bench:
     def run(self) -> dict:
         WORK.mkdir(parents=True, exist_ok=True)
         meta = {"machine": machine(self.s.server_url), "events": self.s.events, "runs": self.s.runs,
-                "wrk": vars(self.s.load), "workers": self.s.workers}
+                "wrk": vars(self.s.load), "workers": self.s.workers, "verify_jobs": self.s.verify_jobs}
         template, built_s = databases.ensure_template(self.s.server_url, self.s.events, echo=self.say)
         meta["template"], meta["template_build_s"] = template, round(built_s, 1)
         run_db = f"{databases.PREFIX}run_{os.getpid()}"

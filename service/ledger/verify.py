@@ -1,7 +1,7 @@
 """`ledger verify` and `ledger export` over the database: one read-only snapshot, streamed in leaf order."""
 import gc
-import os
 import multiprocessing
+import os
 import queue
 import re
 import threading
@@ -144,17 +144,42 @@ def _within(column, start: int | None, stop: int | None) -> list:
     return ([] if start is None else [column >= start]) + ([] if stop is None else [column < stop])
 
 
-def _leaf_query(start: int | None, stop: int | None, first_entry: int, last_entry: int):
-    """The rows of leaves start <= index < stop (either end open when None), in entry-id order:
-    (index, entry id, type, canonical, leaf hash, level-0 node, then LAYOUT's row columns).
+class Piece(NamedTuple):
+    """Leaves start <= index < stop (either end open when None), whose entry ids lie in
+    first_entry..last_entry: what one query reads."""
+
+    start: int | None
+    stop: int | None
+    first_entry: int
+    last_entry: int
+
+
+def _plan(conn: Connection, size: int) -> list[Piece]:
+    """The leaves cut into pieces of `size` leaves in index order, counted rather than spanned, so
+    the number of queries follows the number of leaves whatever their indexes (a stray index of
+    10**12 is one more leaf, not 10**8 empty ranges). The first and last pieces are open-ended."""
+    numbered = select(Leaf.leaf_index, Leaf.entry_id,
+                      (func.row_number().over(order_by=Leaf.leaf_index) - 1).label("n")).subquery()
+    first = func.min(numbered.c.leaf_index)
+    rows = conn.execute(select(first, func.min(numbered.c.entry_id), func.max(numbered.c.entry_id))
+                        .group_by(numbered.c.n // size).order_by(first)).all()
+    edges = [None, *(row[0] for row in rows[1:]), None]
+    return [Piece(start, stop, low, high) for (start, stop), (_, low, high) in zip(zip(edges, edges[1:]), rows)]
+
+
+def _leaf_query(piece: Piece):
+    """The rows of a piece's leaves, in entry-id order: (index, entry id, type, canonical, leaf
+    hash, level-0 node, then LAYOUT's row columns).
 
     Outer joins, so a deleted entry, tree node or row shows up as None rather than a silently
     shorter stream; one query, so every row comes from the same place as its entry. Every table
-    is bounded by the range's entry ids, so PostgreSQL merge-joins short index ranges in entry
+    is bounded by the piece's entry ids, so PostgreSQL merge-joins short index ranges in entry
     order instead of looking up four indexes per leaf (half its work, measured).
     """
+    start, stop = piece.start, piece.stop
+
     def entry(column):
-        return and_(column == Leaf.entry_id, column.between(first_entry, last_entry))
+        return and_(column == Leaf.entry_id, column.between(piece.first_entry, piece.last_entry))
 
     query = (select(Leaf.leaf_index, Leaf.entry_id, LedgerEntry.entry_type, LedgerEntry.canonical,
                     LedgerEntry.leaf_hash, TreeNode.hash, *LAYOUT.columns)
@@ -167,27 +192,14 @@ def _leaf_query(start: int | None, stop: int | None, first_entry: int, last_entr
     return query.where(*_within(Leaf.leaf_index, start, stop)).order_by(Leaf.entry_id)
 
 
-def _pieces(start: int | None, stop: int | None, top: int, size: int) -> list[tuple[int | None, int | None]]:
-    """[start, stop) cut every `size` leaves; an open end stays open, so a stray index below 0
-    or above top is still read."""
-    cuts = list(range(0 if start is None else start, top + 1 if stop is None else stop, size))[1:]
-    edges = [start, *cuts, stop]
-    return list(zip(edges, edges[1:]))
-
-
-def _leaf_batches(conn: Connection, pieces: list[tuple[int | None, int | None]]) -> Iterator[list[tuple]]:
+def _leaf_batches(conn: Connection, pieces: list[Piece]) -> Iterator[list[tuple]]:
     """The leaf rows of each piece, one batch a piece, put in leaf order here: a piece is small
-    enough to sort in memory, and sorting it costs the database far more than it costs Python."""
+    enough to sort in memory, and sorting it costs the database far more than it costs Python.
+    Runs in _read_ahead's thread, so it uses only its own driver cursor, never `conn` itself."""
     driver = conn.connection.driver_connection
     postgres = conn.dialect.name == "postgresql"
-    for start, stop in pieces:
-        # "+ 0": PostgreSQL would otherwise walk the entry-id index for min/max, filtering on the range.
-        first, last = conn.execute(select(func.min(Leaf.entry_id + 0), func.max(Leaf.entry_id + 0))
-                                   .where(*_within(Leaf.leaf_index, start, stop))).one()
-        if first is None:
-            continue
-        sql = str(_leaf_query(start, stop, first, last).compile(dialect=conn.dialect,
-                                                                compile_kwargs={"literal_binds": True}))
+    for piece in pieces:
+        sql = str(_leaf_query(piece).compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
         cursor = driver.cursor(binary=True) if postgres else driver.cursor()
         try:
             rows = cursor.execute(sql).fetchall()
@@ -235,7 +247,7 @@ def _read_ahead(batches: Iterator[list], depth: int = 2) -> Iterator[list]:
 
 
 def _driver_batches(conn: Connection, query) -> Iterator[list[tuple]]:
-    """Plain driver tuples, BATCH at a time, from a server-side cursor on PostgreSQL.
+    """Plain driver tuples, BATCH at a time, from a server-side cursor on PostgreSQL (the export).
 
     Going around SQLAlchemy's Row objects saves a fifth of the run time; it is safe
     because these columns need no result processing (both drivers return bytes).
@@ -264,45 +276,42 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
     """Every check of SPEC §7 against the stored data; problems are echoed as they are found.
     `verifiers`: the key checkpoints are signed with, or those of a rotation, oldest first.
 
-    Leaves are read leaves_per_read at a time. With jobs > 1 on PostgreSQL, ranges of
-    leaves_per_task are checked by that many worker processes, all reading the same exported
-    snapshot; this process folds their leaf hashes into the root in order.
+    Leaves are read leaves_per_read at a time. With jobs > 1 on PostgreSQL and more than
+    leaves_per_task leaves, tasks of that many are checked by that many worker processes, all
+    reading the same exported snapshot; this process folds their leaf hashes into the root in order.
     """
     report, started = Report(echo), time.perf_counter()
     with snapshot(engine) as conn, _collector_paused():
         roots = RootTracker(_checkpoints(conn), verifiers, report)
-        top = _top_leaf(conn)
-        if top is None:
-            compared = 0
-        elif jobs > 1 and conn.dialect.name == "postgresql" and top >= leaves_per_task:  # two tasks or more
-            compared = _check_in_parallel(conn, engine, jobs, top, leaves_per_task, leaves_per_read, roots, report)
+        pieces = _plan(conn, leaves_per_read)
+        per_task = max(1, leaves_per_task // leaves_per_read)
+        tasks = [pieces[i:i + per_task] for i in range(0, len(pieces), per_task)]
+        if jobs > 1 and conn.dialect.name == "postgresql" and len(tasks) > 1:
+            compared = _check_in_parallel(conn, engine, jobs, tasks, roots, report)
         else:
-            compared = _check(conn, top, leaves_per_read, roots, report)
+            compared = _check_leaves(conn, pieces, LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type),
+                                     report, roots.extend)
         entries = roots.finish()
         _unintegrated(conn, report)
         _rows_without_entries(conn, report)
     return Outcome(entries, roots.checkpoints_seen, report.count, time.perf_counter() - started, compared)
 
 
-def default_jobs() -> int:
-    """One worker per CPU this process may run on, at most 8: each holds a database connection and
-    its own memory, so a large host should not get dozens of them without asking (--jobs)."""
-    return max(1, min(len(os.sched_getaffinity(0)), 8))
+def default_jobs(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
+    """One worker per CPU this process may use, at most 8: each holds a database connection and
+    its own memory, so a large host should not get dozens of them without asking (--jobs). A
+    container's CPU quota (cgroup v2 cpu.max, e.g. docker --cpus) counts as well as its affinity."""
+    usable = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    try:
+        quota, period = cpu_max.read_text().split()
+        if quota != "max":
+            usable = min(usable, -(-int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass  # no cgroup v2 limit to read: the affinity alone
+    return max(1, min(usable, 8))
 
 
-def _top_leaf(conn: Connection) -> int | None:
-    """The highest leaf index (0 if all are below), None without leaves."""
-    top = conn.execute(select(func.max(Leaf.leaf_index))).scalar()
-    return None if top is None else max(top, 0)
-
-
-def _check(conn: Connection, top: int, leaves_per_read: int, roots: RootTracker, report: Report) -> int:
-    """One pass in leaf order in this process; returns how many rows were compared."""
-    checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type)
-    return _check_leaves(conn, _pieces(None, None, top, leaves_per_read), checker, report, roots.extend)
-
-
-def _check_leaves(conn: Connection, pieces: list[tuple[int | None, int | None]], checker: LeafChecker,
+def _check_leaves(conn: Connection, pieces: list[Piece], checker: LeafChecker,
                   report: Report, take_digests: Callable[[list[bytes]], None]) -> int:
     """Leaves and their rows, piece by piece; the leaf hashes go to take_digests in leaf order.
     Returns how many rows were compared."""
@@ -325,11 +334,10 @@ class RangeChecked(NamedTuple):
     compared: int
 
 
-def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, top: int, leaves_per_task: int,
-                       leaves_per_read: int, roots: RootTracker, report: Report) -> int:
-    """Workers check ranges of leaves (hashes, nodes, types, rows); results come back in range
-    order, so the root, the gaps between ranges and the problem lines are those of one pass."""
-    tasks = [(start, stop, top, leaves_per_read) for start, stop in _pieces(None, None, top, leaves_per_task)]
+def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, tasks: list[list[Piece]],
+                       roots: RootTracker, report: Report) -> int:
+    """Workers check tasks of consecutive pieces (hashes, nodes, types, rows); results come back in
+    task order, so the root, the gaps between tasks and the problem lines are those of one pass."""
     shared = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
     url = engine.url.render_as_string(hide_password=False)
     expected, compared = 0, 0
@@ -357,14 +365,12 @@ def _start_worker(url: str, shared: str) -> None:
     _worker.update(engine=engine, context=context, conn=context.__enter__())
 
 
-def _check_range(task: tuple[int | None, int | None, int, int]) -> RangeChecked:
+def _check_range(task: list[Piece]) -> RangeChecked:
     lines: list[str] = []
     report = Report(lines.append)
     checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type, expected=None)
     digests: list[bytes] = []
-    start, stop, top, leaves_per_read = task
-    compared = _check_leaves(_worker["conn"], _pieces(start, stop, top, leaves_per_read), checker, report,
-                             digests.extend)
+    compared = _check_leaves(_worker["conn"], task, checker, report, digests.extend)
     return RangeChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
 
 

@@ -14,7 +14,7 @@ from service.db import normalize_url
 from service.db_guards import append_only_sql
 from service.ledger import merkle, note, sequencer
 from service.ledger.bundle import Report, RootBuilder, parse_json
-from service.ledger.verify import LAYOUT, compare_rows, first_difference, snapshot, verify_database
+from service.ledger.verify import LAYOUT, compare_rows, default_jobs, first_difference, snapshot, verify_database
 from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PendingEntry, PolicyVersion
 
 from ..helpers import make_event
@@ -131,6 +131,11 @@ TAMPERING = [
      lambda app, f: {"index": f.event_leaf}, False,
      lambda f: [f"leaf index gap: leaves {f.event_leaf}..{f.event_leaf} are missing",
                 f"entry {f.entry.id} ({f.entry.entry_type}) is neither a leaf nor pending"]),
+    # Leaves are read by count, not by index span: a leaf at 10**12 is one more leaf to read.
+    ("leaf index moved far", "ledger_leaves", "UPDATE ledger_leaves SET leaf_index = :far WHERE leaf_index = :index",
+     lambda app, f: {"far": 10**12, "index": f.event_leaf}, False,
+     lambda f: [f"leaf index gap: leaves {f.event_leaf}..{f.event_leaf} are missing",
+                f"are missing before leaf {10**12} (entry {f.entry.id})"]),
     # Far from its neighbours in entry-id order: the piece holding this leaf must read that far.
     ("leaf repointed", "ledger_leaves", "UPDATE ledger_leaves SET entry_id = :entry WHERE leaf_index = :index",
      lambda app, f: {"entry": f.pending_entry, "index": f.event_leaf}, False,
@@ -205,11 +210,18 @@ def test_verify_of_a_larger_ledger_in_pieces_and_ranges(app, runner):
     assert result.exit_code == 0 and "OK: 6604 entries, 2 checkpoints, 604 rows compared" in result.output
 
 
-def test_default_jobs_follow_the_cpus_this_process_may_use():
-    script = ("import os; from service.ledger.verify import default_jobs; before = default_jobs(); "
-              "os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); print(before, default_jobs())")
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity"), reason="CPU affinity is Linux's")
+def test_default_jobs_follow_the_cpus_this_process_may_use(tmp_path):
+    script = ("import os, pathlib; from service.ledger.verify import default_jobs; no = pathlib.Path('/nonexistent'); "
+              "before = default_jobs(no); os.sched_setaffinity(0, {min(os.sched_getaffinity(0))}); "
+              "print(before, default_jobs(no))")
     done = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
     assert done.stdout.split() == [str(min(len(os.sched_getaffinity(0)), 8)), "1"]
+    quota = tmp_path / "cpu.max"
+    for written, expected in (("max 100000", min(len(os.sched_getaffinity(0)), 8)), ("50000 100000", 1),
+                              ("150000 100000", min(len(os.sched_getaffinity(0)), 2)), ("garbage", None)):
+        quota.write_text(written + "\n")
+        assert default_jobs(quota) == (expected or default_jobs(tmp_path / "absent"))
 
 
 def test_jobs_run_in_one_process_on_sqlite_only(ledger, app, runner):
