@@ -25,8 +25,8 @@ from .bundle import (BATCH, LeafChecker, Outcome, Report, RootTracker, gap_line,
 from .merkle import HASH_SIZE
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")  # what pg_export_snapshot() returns
-LEAVES_PER_TASK = 100_000  # a parallel run's unit of work: big enough that a task's query dwarfs its overhead
-LEAVES_PER_READ = 10_000  # one query's leaves: far more than its two plannings cost, a few MB in memory
+LEAVES_PER_TASK = 100_000  # a parallel run's unit of work: big enough that its queries dwarf a task's overhead
+LEAVES_PER_READ = 10_000  # one query's leaves: far more work than planning it, a few MB in memory
 
 _MISSING = object()
 
@@ -185,6 +185,7 @@ def _leaf_query(piece: Piece):
                     LedgerEntry.leaf_hash, TreeNode.hash, *LAYOUT.columns)
              .select_from(Leaf)
              .outerjoin(LedgerEntry, entry(LedgerEntry.id))
+             # The index bounds repeat the leaves' own, so the planner reads just the piece's nodes.
              .outerjoin(TreeNode, and_(TreeNode.level == 0, TreeNode.index == Leaf.leaf_index,
                                        *_within(TreeNode.index, start, stop))))
     for kind in KINDS:
@@ -325,7 +326,7 @@ def _check_leaves(conn: Connection, pieces: list[Piece], checker: LeafChecker,
 
 
 class RangeChecked(NamedTuple):
-    """What a worker found in one range of leaves."""
+    """What a worker found in one task (consecutive pieces of leaves)."""
 
     first: tuple[int, int | None] | None  # (index, entry id) of its first leaf, None if it had none
     expected: int | None  # the index after its last leaf
@@ -355,7 +356,7 @@ def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, tasks: list[
     return compared
 
 
-_worker: dict = {}  # a worker process's connection, inside the shared snapshot, for all its ranges
+_worker: dict = {}  # a worker process's connection, inside the shared snapshot, for all its tasks
 
 
 def _start_worker(url: str, shared: str) -> None:

@@ -181,8 +181,8 @@ def _problems(app, **options) -> list[str]:
 @pytest.mark.parametrize("name, table, sql, params, foreign_keys, expected", TAMPERING,
                          ids=[case[0] for case in TAMPERING])
 def test_pieces_and_workers_find_what_one_read_finds(ledger, app, name, table, sql, params, foreign_keys, expected):
-    """Reads of 2 leaves, one starting at the tampered leaf, and on PostgreSQL ranges over 2 worker
-    processes: every problem of reading the ledger at once and no other (a gap across a boundary
+    """Reads of 2 leaves, one starting at the tampered leaf, and on PostgreSQL tasks of 3 reads over 2
+    worker processes: every problem of reading the ledger at once and no other (a gap across a boundary
     is still one line)."""
     facts = Facts(app, ledger[1])
     assert facts.event_leaf % 2 == 0
@@ -195,8 +195,8 @@ def test_pieces_and_workers_find_what_one_read_finds(ledger, app, name, table, s
 
 
 def test_verify_of_a_larger_ledger_in_pieces_and_ranges(app, runner):
-    """Many pieces (and on PostgreSQL, ranges over workers), checkpoints falling inside them, and
-    the same totals as one read."""
+    """Many pieces (and on PostgreSQL, tasks over workers), checkpoints falling inside them, and
+    the same totals as one read; the command itself on a ledger of one task."""
     load(app.extensions["db_sessions"], app.extensions["ledger_signer"], entries=6_000, events=300)
     lines: list[str] = []
     engine, key = app.extensions["db_engine"], app.extensions["ledger_signer"].verifier_key
