@@ -40,7 +40,7 @@ DEMO_KEY_FILE := var/demo-reporter.key
 demo: migrate
 	@test -s $(DEMO_KEY_FILE) || (umask 077 && $(BIN)/flask --app service keys create --name demo-reporter \
 		--role reporter | tail -1 > $(DEMO_KEY_FILE))
-	$(BIN)/python -m service.demo --url http://127.0.0.1:$(PORT) --key "$$(cat $(DEMO_KEY_FILE))"
+	$(BIN)/python -m demo --url http://127.0.0.1:$(PORT) --key "$$(cat $(DEMO_KEY_FILE))"
 
 # After `make demo`: the weekly and monthly reports before AT (default: the demo's Kharkiv summer),
 # stored, in the ledger, and written as JSON, CSV and HTML to var/reports/.

@@ -26,8 +26,8 @@ PREFIX = "bench_"
 ORIGIN = "bench.strike-audit.local/ledger"
 KEYS = REPO / "var" / "bench"
 # What the template's rows depend on.
-FINGERPRINTED = ["bench/load.py", "bench/events.py", "bench/jcs.py", "bench/integrate.py", "service/demo.py",
-                 "service/ledger/canonical.py", "service/rules", "service/policies"]
+FINGERPRINTED = ["bench/load.py", "bench/events.py", "bench/jcs.py", "bench/integrate.py", "demo",
+                 "service/core/ledger/canonical.py", "service/core/rules", "service/policies"]
 
 
 def database_url(server_url: str, name: str) -> str:

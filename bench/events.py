@@ -1,6 +1,6 @@
 """Realistic synthetic strike reports, fast enough for a million.
 
-service.demo plans reports one by one from real places, weapons and launch areas, checking every
+demo plans reports one by one from real places, weapons and launch areas, checking every
 point with the geography module (about 1 ms a report). Here it plans a few thousand *templates*
 once; each bench report is a template with its own id, time in the template's policy period,
 notes and evidence. The geography of a template is computed once and reused, since a report's
@@ -12,8 +12,9 @@ from datetime import datetime, timedelta, timezone
 
 import numpy as np
 
-from service import demo, geo
-from service.rules.model import Geography
+import demo
+from service.core import geo
+from service.core.rules.model import Geography
 
 SEED = 11
 TEMPLATES = 4000

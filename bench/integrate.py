@@ -11,8 +11,9 @@ real sequencer, and `ledger verify` checks every leaf, node and checkpoint it wr
 from sqlalchemy import text
 from sqlalchemy.orm import sessionmaker
 
-from service.db import utcnow
-from service.ledger import merkle, sequencer
+from service.core.ledger import merkle
+from service.core.time import utcnow
+from service.ledger import sequencer
 from service.ledger.tree import StoredTree, latest_checkpoint
 
 BATCH = 100_000  # entries per checkpoint

@@ -1,6 +1,6 @@
 """RFC 8785 (JCS) bytes through Python's C JSON encoder, for the bulk loader.
 
-service.ledger.canonical uses `rfc8785`, a pure-Python serializer that would take most of a
+service.core.ledger.canonical uses `rfc8785`, a pure-Python serializer that would take most of a
 million-report load. The C encoder with sorted keys, no spaces and no ASCII escaping writes the
 same bytes as JCS except in three places, handled here: an integral float prints as an integer in
 JCS ("80", not "80.0"), so it is passed as one; a float below 1e-4 or from 1e21 up prints with an
@@ -43,7 +43,7 @@ def _as_jcs_prints(value):
 
 
 def canonical_bytes(document) -> bytes:
-    """The same bytes as service.ledger.canonical.canonical_bytes(document), faster."""
+    """The same bytes as service.core.ledger.canonical.canonical_bytes(document), faster."""
     try:
         return _encode(_as_jcs_prints(document)).encode("utf-8")
     except (_NeedsReference, ValueError, UnicodeEncodeError):

@@ -1,8 +1,8 @@
 """Bulk loader: synthetic reports stored exactly as `POST /v1/events` stores them, a million in minutes.
 
-For each report it writes what service.intake writes for a new event, with the same values: the
+For each report it writes what service.events.intake writes for a new event, with the same values: the
 `event_received` and `evaluation` ledger entries (RFC 8785 bytes and leaf hashes), the event and
-evaluation rows, and the index rows of service.event_index (event_heads, event_rules). Verdicts
+evaluation rows, and the index rows of service.events.index (event_heads, event_rules). Verdicts
 come from the real rules engine under the policy version stored in the database; geography is
 computed once per template (bench.events). The rows go in with PostgreSQL COPY from several
 processes, chunk by chunk, each chunk's ids fixed in advance. Then the sequencer's steps
@@ -27,22 +27,22 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import select, text
 
+from service.core.ledger import canonical
+from service.core.ledger.canonical import leaf_hash
+from service.core.rules.engine import evaluate, policy_in_force
+from service.core.time import format_utc
 from service.db import make_engine, make_session_factory, normalize_url
-from service.event_index import highest_severity
+from service.events.index import highest_severity
 from service.ledger import sequencer
-from service.ledger import canonical
-from service.ledger.canonical import leaf_hash
-from service.models import Munition
-from service.policy_store import munition_catalog, stored_policies
-from service.rules.engine import evaluate, policy_in_force
-from service.schemas.fields import format_utc
+from service.policies.store import munition_catalog, stored_policies
+from service.policies.tables import Munition
 
 from . import events, integrate, jcs
 
 CHUNK = 5000  # reports per COPY transaction
 CHECK_EVERY = 997  # entries: one in so many is also serialized by the service's own canonical_bytes
 SEQUENCER_BATCH = 50_000  # entries per checkpoint; the sequencer's IN (...) list must stay below 65535
-# Column order of each COPY; the values are those service.intake and service.event_index write.
+# Column order of each COPY; the values are those service.intake and service.events.index write.
 COLUMNS = {
     "ledger_entries": ("id", "entry_type", "canonical", "leaf_hash", "created_at"),
     "ledger_pending": ("entry_id",),

@@ -1,11 +1,15 @@
 """Alembic environment: the URL comes from DATABASE_URL, the metadata from the service."""
+import importlib
 from logging.config import fileConfig
 
 from alembic import context
 
-from service import models  # noqa: F401  (registers the tables on Base.metadata)
 from service.config import Settings
 from service.db import Base, make_engine
+
+# Every feature keeps its own tables; importing them all registers each on Base.metadata.
+for feature in ("keys", "policies", "ledger", "events", "audit", "reports"):
+    importlib.import_module(f"service.{feature}.tables")
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):

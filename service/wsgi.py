@@ -1,5 +1,6 @@
 """gunicorn entry point: gunicorn service.wsgi:app"""
-from . import create_app, geo
+from service import create_app
+from service.core import geo
 
 app = create_app()
 # Load the boundaries before gunicorn forks, so workers share them instead of loading one copy each.

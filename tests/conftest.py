@@ -4,7 +4,7 @@ import os
 import pytest
 
 from service import create_app
-from service.auth import create_key
+from service.keys.store import create_key
 
 from .dbs import PostgresFactory, SqliteFactory, postgres_admin_url
 

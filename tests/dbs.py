@@ -10,7 +10,7 @@ from alembic.config import Config
 from sqlalchemy.engine import make_url
 
 from service.db import make_engine, make_session_factory, normalize_url
-from service.policy_store import load_bundled
+from service.policies.store import load_bundled
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -3,7 +3,8 @@ import copy
 
 from sqlalchemy import func, select
 
-from service.models import Evaluation, Event, LedgerEntry
+from service.events.tables import Evaluation, Event
+from service.ledger.tables import LedgerEntry
 
 BASE_EVENT = {
     "source_event_id": "ops-2024-000123",

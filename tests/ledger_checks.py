@@ -4,9 +4,9 @@ import time
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.ledger import merkle, note
+from service.core.ledger import merkle, note
+from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry
 from service.ledger.tree import StoredTree
-from service.models import Checkpoint, LedgerEntry, Leaf, PendingEntry
 
 
 def wait_until_integrated(sessions, timeout: float = 30.0) -> None:

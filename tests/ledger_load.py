@@ -10,12 +10,13 @@ from pathlib import Path
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy.orm import sessionmaker
 
-from service.db import make_engine, make_session_factory, utcnow
-from service.intake import judge
+from service.core.time import utcnow
+from service.db import make_engine, make_session_factory
+from service.events.intake import judge
+from service.events.writer import NewVersion, store_versions
 from service.ledger import sequencer
-from service.ledger.store import append_entries
+from service.ledger.entries import append_entries
 from service.ledger.verify import verify_database
-from service.versions import NewVersion, store_versions
 
 from .dbs import PostgresFactory, SqliteFactory, postgres_admin_url
 from .helpers import make_event

@@ -4,12 +4,12 @@ Revision ID: 0001
 Revises:
 Create Date: 2026-11-24 23:28:02.569336
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import service.db
-from service.db_guards import PG_REJECT_FUNCTION, make_append_only, undo_append_only
+from service.db.guards import PG_REJECT_FUNCTION, make_append_only, undo_append_only
 
 Text = sa.Text
 

@@ -4,11 +4,11 @@ Revision ID: 0002
 Revises: 0001
 Create Date: 2026-11-24 23:41:27.134732
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import service.db
-from service.db_guards import make_append_only, undo_append_only
+from service.db.guards import make_append_only, undo_append_only
 
 # The tree and its signed checkpoints are history too; only the pending queue is drained.
 APPEND_ONLY = ("ledger_leaves", "tree_nodes", "checkpoints")

@@ -4,11 +4,11 @@ Revision ID: 0003
 Revises: 0002
 Create Date: 2026-11-25 00:17:19.189738
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import service.db
-from service.db_guards import make_append_only, undo_append_only
+from service.db.guards import make_append_only, undo_append_only
 
 APPEND_ONLY = ("reviews", "event_rules")
 SEVERITY_RANK = {"critical": 0, "high": 1, "review": 2}

@@ -4,12 +4,12 @@ Revision ID: 0004
 Revises: 0003
 Create Date: 2026-11-25 00:54:22.501775
 """
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 import service.db
-from service.db_guards import make_append_only, undo_append_only
+from service.db.guards import make_append_only, undo_append_only
 
 # Stored reports never change: a report is re-verified against the ledger, never edited.
 APPEND_ONLY = ("compliance_reports",)

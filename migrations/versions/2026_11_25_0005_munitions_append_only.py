@@ -6,7 +6,7 @@ Create Date: 2026-11-25 02:00:00
 """
 from alembic import op
 
-from service.db_guards import make_append_only, undo_append_only
+from service.db.guards import make_append_only, undo_append_only
 
 # The catalog decides which family a munition is judged as: a row changed in place would silently
 # change verdicts of later reports, and the per-process rules cache relies on rows only ever being added.

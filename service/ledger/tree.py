@@ -2,8 +2,8 @@
 from sqlalchemy import select, tuple_
 from sqlalchemy.orm import Session
 
-from ..models import Checkpoint, TreeNode
-from . import merkle
+from service.core.ledger import merkle
+from service.ledger.tables import Checkpoint, TreeNode
 
 _DUMMY = b"\x00" * merkle.HASH_SIZE
 

@@ -18,11 +18,14 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 from sqlalchemy import JSON, Text, and_, cast, create_engine, event, exists, func, or_, select
 from sqlalchemy.engine import Connection, Engine
 
-from ..db import make_engine
-from ..models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PendingEntry, PolicyVersion, TreeNode
-from .bundle import (BATCH, LeafChecker, Outcome, Report, RootTracker, gap_line, leaf_label, parse_json,
-                     write_bundle)
-from .merkle import HASH_SIZE
+from service.core.ledger.checks import (LeafChecker, ProblemLog, RootTracker, Verification, gap_line, leaf_label,
+                                        parse_json)
+from service.core.ledger.merkle import HASH_SIZE
+from service.db import make_engine
+from service.events.tables import Evaluation, Event
+from service.ledger.bundle import BATCH, write_bundle
+from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry, TreeNode
+from service.policies.tables import PolicyVersion
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")  # what pg_export_snapshot() returns
 LEAVES_PER_TASK = 100_000  # a parallel run's unit of work: big enough that its queries dwarf a task's overhead
@@ -273,7 +276,7 @@ def _checkpoints(conn: Connection, with_root: bool = True) -> Iterator[tuple]:
 
 
 def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callable[[str], None], jobs: int = 1,
-                    leaves_per_task: int = LEAVES_PER_TASK, leaves_per_read: int = LEAVES_PER_READ) -> Outcome:
+                    leaves_per_task: int = LEAVES_PER_TASK, leaves_per_read: int = LEAVES_PER_READ) -> Verification:
     """Every check of SPEC §7 against the stored data; problems are echoed as they are found.
     `verifiers`: the key checkpoints are signed with, or those of a rotation, oldest first.
 
@@ -281,7 +284,7 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
     leaves_per_task leaves, tasks of that many are checked by that many worker processes, all
     reading the same exported snapshot; this process folds their leaf hashes into the root in order.
     """
-    report, started = Report(echo), time.perf_counter()
+    report, started = ProblemLog(echo), time.perf_counter()
     with snapshot(engine) as conn, _collector_paused():
         roots = RootTracker(_checkpoints(conn), verifiers, report)
         pieces = _plan(conn, leaves_per_read)
@@ -295,7 +298,7 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
         entries = roots.finish()
         _unintegrated(conn, report)
         _rows_without_entries(conn, report)
-    return Outcome(entries, roots.checkpoints_seen, report.count, time.perf_counter() - started, compared)
+    return Verification(entries, roots.checkpoints_seen, report.count, time.perf_counter() - started, compared)
 
 
 def default_jobs(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
@@ -313,7 +316,7 @@ def default_jobs(cpu_max: Path = Path("/sys/fs/cgroup/cpu.max")) -> int:
 
 
 def _check_leaves(conn: Connection, pieces: list[Piece], checker: LeafChecker,
-                  report: Report, take_digests: Callable[[list[bytes]], None]) -> int:
+                  report: ProblemLog, take_digests: Callable[[list[bytes]], None]) -> int:
     """Leaves and their rows, piece by piece; the leaf hashes go to take_digests in leaf order.
     Returns how many rows were compared."""
     compared = 0
@@ -336,7 +339,7 @@ class RangeChecked(NamedTuple):
 
 
 def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, tasks: list[list[Piece]],
-                       roots: RootTracker, report: Report) -> int:
+                       roots: RootTracker, report: ProblemLog) -> int:
     """Workers check tasks of consecutive pieces (hashes, nodes, types, rows); results come back in
     task order, so the root, the gaps between tasks and the problem lines are those of one pass."""
     shared = conn.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
@@ -368,7 +371,7 @@ def _start_worker(url: str, shared: str) -> None:
 
 def _check_range(task: list[Piece]) -> RangeChecked:
     lines: list[str] = []
-    report = Report(lines.append)
+    report = ProblemLog(lines.append)
     checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type, expected=None)
     digests: list[bytes] = []
     compared = _check_leaves(_worker["conn"], task, checker, report, digests.extend)
@@ -388,7 +391,7 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def compare_rows(selected: list[tuple[tuple, dict]], report: Report) -> None:
+def compare_rows(selected: list[tuple[tuple, dict]], report: ProblemLog) -> None:
     """Compare parsed entries with the row columns that came with them in the leaf query."""
     by_type = LAYOUT.by_type
     for row, document in selected:
@@ -447,7 +450,7 @@ def _show(value) -> str:
     return text if len(text) <= 80 else text[:77] + "..."
 
 
-def _unintegrated(conn: Connection, report: Report) -> None:
+def _unintegrated(conn: Connection, report: ProblemLog) -> None:
     """An entry that is neither a leaf nor waiting for the sequencer was dropped from the tree."""
     query = (select(LedgerEntry.id, LedgerEntry.entry_type)
              .where(~exists().where(Leaf.entry_id == LedgerEntry.id),
@@ -457,7 +460,7 @@ def _unintegrated(conn: Connection, report: Report) -> None:
         report(f"entry {entry_id} ({entry_type}) is neither a leaf nor pending")
 
 
-def _rows_without_entries(conn: Connection, report: Report) -> None:
+def _rows_without_entries(conn: Connection, report: ProblemLog) -> None:
     """Rows must point at an entry of their own type; those that do are compared in the leaf stream."""
     for kind in KINDS:
         model = kind.model

@@ -12,14 +12,17 @@ from contextlib import contextmanager
 from sqlalchemy import Column, MetaData, Table, and_, case, func, insert, literal, or_, select, tuple_
 from sqlalchemy.orm import Session, aliased
 
-from ..ledger import merkle
-from ..ledger.canonical import leaf_hash
-from ..models import Checkpoint, Evaluation, Event, EventRule, LedgerEntry, Leaf, Munition, PolicyVersion, Review
-from ..rules.engine import SEVERITIES, SEVERITY_OF_RULE
-from ..rules.model import Policy
-from ..schemas.fields import parse_rfc3339
-from .document import FLAGGED, SEVERITY_KEYS, Group, assemble, policy_view
-from .periods import Period, weeks_between
+from service.audit.tables import Review
+from service.core.ledger import merkle
+from service.core.ledger.canonical import leaf_hash
+from service.core.rules.engine import SEVERITIES, SEVERITY_OF_RULE
+from service.core.rules.model import Policy
+from service.core.time import parse_rfc3339
+from service.events.tables import Evaluation, Event, EventRule
+from service.ledger.tables import Checkpoint, Leaf, LedgerEntry
+from service.policies.tables import Munition, PolicyVersion
+from service.reports.document import FLAGGED, SEVERITY_KEYS, Group, assemble, policy_view
+from service.reports.periods import Period, weeks_between
 
 RANK = case(*[(EventRule.rule_id.in_([r for r, s in SEVERITY_OF_RULE.items() if s == severity]), rank)
               for rank, severity in enumerate(SEVERITIES)], else_=len(SEVERITIES))

@@ -7,10 +7,10 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from ..ledger.store import b64
-from ..rules.engine import SEVERITIES, VERDICTS
-from ..schemas.fields import format_utc
-from .periods import Period, week_label, weeks_between
+from service.core.rules.engine import SEVERITIES, VERDICTS
+from service.core.time import format_utc
+from service.ledger.entries import b64
+from service.reports.periods import Period, week_label, weeks_between
 
 FLAGGED = ("violation", "needs_review")
 SEVERITY_KEYS = (*SEVERITIES, "none")

@@ -3,9 +3,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 
-from marshmallow import ValidationError
-
-from ..schemas.fields import format_utc, parse_rfc3339
+from service.core.time import format_utc, parse_rfc3339
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 WEEK = timedelta(days=7)
@@ -27,11 +25,11 @@ def parse_bound(value) -> datetime:
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)
         except ValueError as error:
-            raise ValidationError(f"Not a valid date: {error}.") from error
+            raise ValueError(f"Not a valid date: {error}.") from error
     try:
         return parse_rfc3339(value).astimezone(timezone.utc)
-    except ValidationError as error:
-        raise ValidationError("Use an RFC 3339 date-time with offset or a date (YYYY-MM-DD).") from error
+    except ValueError as error:
+        raise ValueError("Use an RFC 3339 date-time with offset or a date (YYYY-MM-DD).") from error
 
 
 def week_start(moment: datetime) -> datetime:

@@ -17,7 +17,7 @@ reporters choose source ids and reporter names, and messages echo what they sent
 import csv
 import io
 
-from ..spreadsheet import cell
+from service.core.spreadsheet import cell
 
 COUNT_TABLES = ("by_verdict", "by_rule", "by_severity", "by_family", "by_reporter", "by_category")
 VIOLATION_HEADER = ["event_id", "source_event_id", "occurred_at", "reporter", "policy_version", "review_status",

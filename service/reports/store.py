@@ -3,16 +3,16 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..db import utcnow
-from ..errors import NotFound
-from ..ledger import sequencer
-from ..ledger.canonical import document_sha256
-from ..ledger.store import append_entry, ledger_ref
-from ..ledger.tree import latest_checkpoint
-from ..models import LedgerEntry, Report
-from ..schemas.fields import format_utc
-from .compute import compute_report
-from .periods import Period
+from service.core.errors import NotFound
+from service.core.ledger.canonical import document_sha256
+from service.core.time import format_utc, utcnow
+from service.ledger import sequencer
+from service.ledger.entries import append_entry, ledger_ref
+from service.ledger.tables import LedgerEntry
+from service.ledger.tree import latest_checkpoint
+from service.reports.compute import compute_report
+from service.reports.periods import Period
+from service.reports.tables import Report
 
 
 def current_report(sessions: sessionmaker, signer: sequencer.Signer, period: Period) -> dict:

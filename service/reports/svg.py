@@ -88,7 +88,7 @@ def _window(points: list[dict]) -> tuple[float, float, float, float]:
 @cache
 def _outlines(window: tuple) -> dict:
     """The Natural Earth polygons the rules use, clipped and simplified (~2 km) to keep the page small."""
-    from service.geo import border_outlines  # loads the geocoder data: only when a map is drawn
+    from service.core.geo import border_outlines  # loads the geocoder data: only when a map is drawn
 
     box = shapely.box(*window)
     return {code: shapely.intersection(geom, box).simplify(0.02) for code, geom in border_outlines().items()}

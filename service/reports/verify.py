@@ -5,11 +5,12 @@ from typing import Callable
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..ledger.canonical import document_sha256, leaf_hash
-from ..ledger.store import b64
-from ..models import Checkpoint, LedgerEntry, Leaf, Report
-from .compute import recompute_from_ledger
-from .periods import Period, parse_bound
+from service.core.ledger.canonical import document_sha256, leaf_hash
+from service.ledger.entries import b64
+from service.ledger.tables import Checkpoint, Leaf, LedgerEntry
+from service.reports.compute import recompute_from_ledger
+from service.reports.periods import Period, parse_bound
+from service.reports.tables import Report
 
 
 def differences(stored, recomputed, path: str = "report") -> list[str]:

@@ -2,8 +2,9 @@
 from sqlalchemy import func, select
 
 from service.config import Settings
-from service.ledger.sequencer import Signer
-from service.models import Evaluation, Event, LedgerEntry
+from service.events.tables import Evaluation, Event
+from service.ledger.signer import Signer
+from service.ledger.tables import LedgerEntry
 
 from ..ledger_checks import assert_one_signed_history, wait_until_integrated
 from .conftest import flask_cli

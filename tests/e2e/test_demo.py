@@ -25,7 +25,7 @@ SPEC_RULE_IDS = (
 # ---- the demo --------------------------------------------------------------------------
 
 def run_demo(base_url: str, key: str, *extra: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "service.demo", "--url", base_url, "--key", key, *extra],
+    return subprocess.run([sys.executable, "-m", "demo", "--url", base_url, "--key", key, *extra],
                           cwd=REPO, capture_output=True, text=True, timeout=150)
 
 

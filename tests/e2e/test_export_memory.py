@@ -14,10 +14,10 @@ import requests
 
 from bench.export import PeakRss
 from bench.servers import children_of, rss_kib
+from service.core.time import format_utc, parse_rfc3339
 from service.db import make_engine, make_session_factory
-from service.intake import judge
-from service.schemas.fields import format_utc, parse_rfc3339
-from service.versions import NewVersion, store_versions
+from service.events.intake import judge
+from service.events.writer import NewVersion, store_versions
 
 from ..helpers import make_event
 from ..integration.test_auditor_queries import EVENTS

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from service.config import Settings
-from service.ledger import note
+from service.core.ledger import note
 
 from ..helpers import make_event
 

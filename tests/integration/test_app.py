@@ -41,7 +41,7 @@ def test_request_id_is_echoed_and_logged_without_secrets(client, keys, caplog):
 
 
 def test_log_lines_are_json():
-    from service.logs import JSONFormatter
+    from service.web.logs import JSONFormatter
 
     record = logging.LogRecord("service.access", logging.INFO, __file__, 1, "request", None, None)
     record.fields = {"request_id": "abc", "status": 201}

@@ -5,7 +5,7 @@ import json
 import pytest
 from sqlalchemy import select
 
-from service.models import LedgerEntry
+from service.ledger.tables import LedgerEntry
 
 from ..helpers import make_event, submit_all
 

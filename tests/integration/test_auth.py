@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import select
 
+from service.keys.tables import ApiKey
 from service.ledger import sequencer
-from service.models import ApiKey
 
 from ..helpers import make_event
 from .test_policies import polygon_policy

@@ -9,12 +9,13 @@ import rfc8785
 from sqlalchemy import select, text
 
 from bench import events, load
-from service.auth import create_key
+from service.core.rules.model import Evaluation as Judged
+from service.core.rules.model import Finding
 from service.db import make_engine
-from service.event_index import highest_severity
-from service.models import Evaluation, Event, EventHead, EventRule, LedgerEntry, Leaf, PendingEntry
-from service.rules.model import Evaluation as Judged
-from service.rules.model import Finding
+from service.events.index import highest_severity
+from service.events.tables import Evaluation, Event, EventHead, EventRule
+from service.keys.store import create_key
+from service.ledger.tables import Leaf, LedgerEntry, PendingEntry
 
 COUNT = 300
 # What legitimately differs between two submissions of the same report.

@@ -5,8 +5,8 @@ import json
 
 from sqlalchemy import select
 
-from service.models import LedgerEntry
-from service.schemas.events import EventPageSchema
+from service.ledger.tables import LedgerEntry
+from service.web.schemas.events import EventPageSchema
 
 from ..helpers import make_event, row_counts
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from service import exports
-from service.models import LedgerEntry
+from service.audit import exports
+from service.ledger.tables import LedgerEntry
 
 from ..helpers import make_event
 from .test_auditor_queries import EVENTS

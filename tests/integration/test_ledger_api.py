@@ -6,8 +6,9 @@ import json
 import pytest
 from sqlalchemy import select
 
-from service.ledger import merkle, note, sequencer
-from service.models import Checkpoint, Leaf
+from service.core.ledger import merkle, note
+from service.ledger import sequencer
+from service.ledger.tables import Checkpoint, Leaf
 
 from ..helpers import make_event
 

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, text
 
+from service.events.tables import Event
 from service.ledger import sequencer
-from service.models import Event, LedgerEntry
+from service.ledger.tables import LedgerEntry
 
 from ..helpers import make_event
 from ..ledger_checks import assert_one_signed_history

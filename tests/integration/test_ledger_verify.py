@@ -10,12 +10,15 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import create_engine, select, text
 
+from service.core.ledger import merkle, note
+from service.core.ledger.checks import ProblemLog, RootBuilder, parse_json
 from service.db import normalize_url
-from service.db_guards import append_only_sql
-from service.ledger import merkle, note, sequencer
-from service.ledger.bundle import Report, RootBuilder, parse_json
+from service.db.guards import append_only_sql
+from service.events.tables import Evaluation, Event
+from service.ledger import sequencer
+from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry
 from service.ledger.verify import LAYOUT, compare_rows, default_jobs, first_difference, snapshot, verify_database
-from service.models import Checkpoint, Evaluation, Event, LedgerEntry, Leaf, PendingEntry, PolicyVersion
+from service.policies.tables import PolicyVersion
 
 from ..helpers import make_event
 from ..ledger_load import load
@@ -431,9 +434,9 @@ def test_rows_are_compared_with_their_entry_column_by_column():
     document = {"entry_type": "event_received", "event_id": "e-1", "reporter": "ops", "source_event_id": "s-1",
                 "version": 1, "supersedes": None, "payload": {"target": {"lat": 50.0, "lon": 36}}}
     lines = []
-    compare_rows([(_event_leaf(document), document)], Report(lines.append))
+    compare_rows([(_event_leaf(document), document)], ProblemLog(lines.append))
     assert lines == []
     compare_rows([(_event_leaf(document, payload={"target": {"lat": 50.5, "lon": 36}}), document),
-                  (_event_leaf(document), {**document, "version": True})], Report(lines.append))
+                  (_event_leaf(document), {**document, "version": True})], ProblemLog(lines.append))
     assert lines == ["leaf 7 (entry 70): event row e-1 payload.target.lat 50.5 != ledger 50.0",
                      "leaf 7 (entry 70): event row e-1 version 1 != ledger True"]

@@ -6,7 +6,7 @@ import logging
 import pytest
 
 from service import create_app
-from service.logs import JSONFormatter
+from service.web.logs import JSONFormatter
 
 from ..helpers import make_event
 

@@ -4,9 +4,9 @@ from datetime import timedelta
 from prometheus_client.parser import text_string_to_metric_families
 
 from service import create_app
-from service.db import utcnow
+from service.core.time import utcnow
 from service.ledger import sequencer
-from service.ledger.store import append_entry
+from service.ledger.entries import append_entry
 
 from ..helpers import make_event
 

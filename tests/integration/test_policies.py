@@ -11,12 +11,14 @@ import rfc8785
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from service import simulation
-from service.models import Evaluation, Event, EventHead, LedgerEntry, PolicyVersion
-from service.policy_store import stored_policies
-from service.rules.catalog import bundled_policies
-from service.rules.engine import policy_in_force
-from service.rules.model import parse_instant
+from service.core.rules.engine import policy_in_force
+from service.core.time import parse_rfc3339
+from service.events.tables import Evaluation, Event, EventHead
+from service.ledger.tables import LedgerEntry
+from service.policies import simulation
+from service.policies.bundled import bundled_policies
+from service.policies.store import stored_policies
+from service.policies.tables import PolicyVersion
 
 from ..helpers import make_event
 
@@ -153,7 +155,7 @@ def test_a_later_version_supersedes_the_open_ended_one(client, keys, app):
     assert publish(client, keys, interim).status_code == 201
     with app.extensions["db_sessions"]() as session:
         policies = stored_policies(session)
-    in_force = {at: policy_in_force(policies, parse_instant(at)).id for at in (
+    in_force = {at: policy_in_force(policies, parse_rfc3339(at)).id for at in (
         "2026-06-01T00:00:00Z", "2027-01-15T00:00:00Z", "2027-03-01T00:00:00Z", "2030-06-01T00:00:00Z")}
     assert in_force == {"2026-06-01T00:00:00Z": "us-2024-11-17-kursk-atacms",
                         "2027-01-15T00:00:00Z": "test-2027-01-01-interim",

@@ -5,9 +5,9 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from service import create_app
-from service.db import utcnow
+from service.core.time import utcnow
 from service.ledger import sequencer
-from service.ledger.store import append_entry
+from service.ledger.entries import append_entry
 
 
 def integrate(app) -> None:

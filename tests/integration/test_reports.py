@@ -9,11 +9,12 @@ import pytest
 from sqlalchemy import func, select, text
 
 from service.ledger import sequencer
+from service.ledger.tables import LedgerEntry
 from service.ledger.tree import latest_checkpoint
-from service.models import LedgerEntry, Report
 from service.reports import periods
 from service.reports.compute import compute_report, recompute_from_ledger
 from service.reports.periods import Period
+from service.reports.tables import Report
 
 from ..helpers import make_event, submit_all
 from .test_auditor_queries import EVENTS

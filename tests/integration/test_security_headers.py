@@ -1,6 +1,6 @@
 """Security headers on every response: successes, problems, 404s, the spec and the HTML report."""
 from service import create_app
-from service.security_headers import API_POLICY, HTML_POLICY
+from service.web.security_headers import API_POLICY, HTML_POLICY
 
 EVERY_RESPONSE = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY", "Referrer-Policy": "no-referrer"}
 

@@ -9,10 +9,10 @@ import pytest
 import shapefile
 import shapely
 
-from service import geo
-from service.rules.catalog import bundled_munitions, bundled_policies
-from service.rules.engine import evaluate
-from service.rules.model import Munition, Policy
+from service.core import geo
+from service.core.rules.engine import evaluate
+from service.core.rules.model import Munition, Policy
+from service.policies.bundled import bundled_munitions, bundled_policies
 
 WGS84 = pyproj.Geod(ellps="WGS84")
 BELGOROD, KHARKIV, CRIMEA = (50.6, 36.6), (49.99, 36.23), (45.0, 34.0)

@@ -4,19 +4,9 @@ import hashlib
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from service.ledger.merkle import (
-    EMPTY_ROOT,
-    MemoryTree,
-    ProofError,
-    append_batch,
-    consistency_proof,
-    inclusion_proof,
-    range_hash,
-    root_from_leaves,
-    tree_root,
-    verify_consistency,
-    verify_inclusion,
-)
+from service.core.ledger.merkle import (EMPTY_ROOT, MemoryTree, ProofError, append_batch, consistency_proof,
+                                        inclusion_proof, range_hash, root_from_leaves, tree_root, verify_consistency,
+                                        verify_inclusion)
 
 FAST = settings(max_examples=100, deadline=None)
 

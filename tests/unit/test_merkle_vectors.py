@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from service.ledger.merkle import ProofError, verify_consistency, verify_inclusion
+from service.core.ledger.merkle import ProofError, verify_consistency, verify_inclusion
 
 VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "rfc9162-vectors"
 

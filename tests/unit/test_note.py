@@ -7,16 +7,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from service.ledger.note import (
-    NoteError,
-    checkpoint_body,
-    load_or_create_signing_key,
-    parse_checkpoint,
-    parse_verifier_key,
-    sign_note,
-    verifier_key,
-    verify_note,
-)
+from service.core.ledger.note import (NoteError, checkpoint_body, load_or_create_signing_key, parse_checkpoint,
+                                      parse_verifier_key, sign_note, verifier_key, verify_note)
 
 NAME = "audit.example/ledger"
 ROOT = hashlib.sha256(b"root").digest()

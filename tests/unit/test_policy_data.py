@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import rfc8785
 
-from service.rules.catalog import (ALL_CATEGORIES, CATEGORIES, bundled_munitions, bundled_policies,
-                                   category_group)
-from service.rules.model import Policy, Zone
+from service.core.rules.categories import ALL_CATEGORIES, CATEGORIES, category_group
+from service.core.rules.model import Policy, Zone
+from service.policies.bundled import bundled_munitions, bundled_policies
 
 UTC = timezone.utc
 PERMITTED = {"incoming_missile", "strike_aircraft", "force_concentration", "launch_site", "command_post",

@@ -3,10 +3,11 @@ import copy
 
 import pytest
 
-from service.errors import flatten_errors
-from service.rules.catalog import bundled_policies
-from service.rules.model import Policy, Zone
-from service.schemas.policies import PolicyDocumentSchema, unknown_family_errors
+from service.core.rules.model import Policy, Zone
+from service.policies.bundled import bundled_policies
+from service.policies.store import unknown_family_errors
+from service.web.errors import flatten_errors
+from service.web.schemas.policies import PolicyDocumentSchema
 
 PERMITTED = ["incoming_missile", "strike_aircraft", "force_concentration", "launch_site", "command_post",
              "military_logistics"]

@@ -4,9 +4,10 @@ from datetime import datetime
 
 import pytest
 
-from service.rules.catalog import CATEGORIES, bundled_munitions, bundled_policies
-from service.rules.engine import SEVERITIES, evaluate, policy_in_force
-from service.rules.model import Geography, Munition, Policy
+from service.core.rules.categories import CATEGORIES
+from service.core.rules.engine import SEVERITIES, evaluate, policy_in_force
+from service.core.rules.model import Geography, Munition, Policy
+from service.policies.bundled import bundled_munitions, bundled_policies
 
 POLICIES = {doc["id"]: Policy.from_document(doc) for doc in bundled_policies()}
 NO_CROSS_BORDER = POLICIES["us-2022-06-01-no-cross-border"]

@@ -1,0 +1,144 @@
+"""Use cases of reporting systems: submit a strike report (alone or in a batch), correct it.
+
+Reports arrive validated (the web package checks them against the contract's schema); here they
+are judged and stored, each version with its ledger entries, in one transaction."""
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.core import geo
+from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.rules.engine import evaluate, policy_in_force
+from service.core.rules.model import Evaluation
+from service.core.time import parse_rfc3339
+from service.events.tables import Event
+from service.events.writer import NewVersion, StoredVersion, store_versions
+from service.keys.store import Principal
+from service.policies.store import RuleSet, current_rules
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What became of one report: stored now (created) or found stored before (a replay)."""
+
+    created: bool
+    event_id: str
+    stored: StoredVersion | None = None  # a new version as just written: its record needs no query
+
+
+@dataclass(frozen=True)
+class Judgement:
+    evaluation: Evaluation
+    family: str | None  # the munition's catalog family, for the query index
+
+
+def judge(session: Session, payload: dict) -> Judgement:
+    return judge_with(current_rules(session), payload)
+
+
+def judge_with(rules: RuleSet, payload: dict) -> Judgement:
+    """The verdict under the policy in force when the strike happened, never the newest one."""
+    policy = policy_in_force(rules.policies, parse_rfc3339(payload["occurred_at"]))
+    munition = rules.catalog.get(payload["weapon"]["munition"])
+    return Judgement(evaluate(payload, policy, rules.catalog, geo.geography_of(payload)),
+                     munition.family if munition else None)
+
+
+def _versions(session: Session, reporter: str, source_event_id: str) -> list[Event]:
+    return list(session.scalars(
+        select(Event).where(Event.reporter == reporter, Event.source_event_id == source_event_id)
+        .order_by(Event.version)))
+
+
+def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Submission:
+    """Idempotent on (reporter, source_event_id): the same payload again returns the original."""
+    # Judged before the write transaction, so no lock is held while geometry is computed.
+    with sessions() as session:
+        judgement = judge(session, payload)
+    with sessions() as session, session.begin():
+        submission = _submit_first_versions(session, reporter, [(payload, judgement)])[0]
+    if isinstance(submission, Conflict):
+        raise submission
+    return submission
+
+
+def _submit_first_versions(session: Session, reporter: str,
+                           judged: list[tuple[dict, Judgement]]) -> list[Submission | Conflict]:
+    """Store each report unless its source_event_id is already stored (then: a replay of the original,
+    or a conflict if the payload differs), in the caller's transaction, all new ones in one go."""
+    for _attempt in range(3):
+        try:
+            with session.begin_nested():
+                return _decide_and_store(session, reporter, judged)
+        except IntegrityError:
+            continue  # a concurrent request stored one of them first; decide again, now seeing it
+    raise Conflict("the report could not be stored because of concurrent submissions; retry")
+
+
+def _decide_and_store(session: Session, reporter: str, judged: list[tuple[dict, Judgement]]) -> list:
+    source_ids = {payload["source_event_id"] for payload, _ in judged}
+    known = {event.source_event_id: (event.id, event.payload) for event in session.scalars(
+        select(Event).where(Event.reporter == reporter, Event.version == 1, Event.source_event_id.in_(source_ids)))}
+    submissions, new = [], []
+    for payload, judgement in judged:
+        source_id = payload["source_event_id"]
+        if source_id in known:  # stored before, or earlier in this batch
+            original_id, original = known[source_id]
+            submissions.append(Submission(False, original_id) if original == payload else Conflict(
+                f"source_event_id {source_id!r} was already reported with a different payload "
+                f"(event {original_id}); send a correction instead"))
+            continue
+        version = NewVersion(reporter, reporter, payload, judgement.evaluation, judgement.family)
+        known[source_id] = (version.event_id, payload)
+        new.append(version)
+        submissions.append(version)
+    stored = iter(store_versions(session, new) if new else ())
+    return [Submission(True, submission.event_id, next(stored)) if isinstance(submission, NewVersion) else submission
+            for submission in submissions]
+
+
+def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, payload: dict) -> Submission:
+    """A full replacement that supersedes the latest version; judged afresh, the old one stays."""
+    with sessions() as session:
+        judgement = judge(session, payload)
+    with sessions() as session, session.begin():
+        corrected = visible_event(session, principal, event_id)
+        if payload["source_event_id"] != corrected.source_event_id:
+            raise InvalidInput("A correction keeps the event's source_event_id.", errors={
+                "source_event_id": [f"must stay {corrected.source_event_id!r}"]})
+        latest = _versions(session, corrected.reporter, corrected.source_event_id)[-1]
+        if latest.payload == payload:
+            return Submission(False, latest.id)  # the same correction again
+        version = NewVersion(corrected.reporter, principal.name, payload, judgement.evaluation, judgement.family,
+                             version=latest.version + 1, supersedes=latest.id)
+        try:
+            with session.begin_nested():
+                [stored] = store_versions(session, [version])
+        except IntegrityError:
+            raise Conflict("another correction of this event was stored at the same time; "
+                           "read the event and retry") from None
+    return Submission(True, version.event_id, stored)
+
+
+def visible_event(session: Session, principal: Principal, event_id: str) -> Event:
+    """Reporters see only their own events; anyone else's is 404, not 403 (SPEC §1)."""
+    event = session.get(Event, event_id)
+    if event is None or not (principal.sees_everything or event.reporter == principal.name):
+        raise NotFound(f"no event {event_id}")
+    return event
+
+
+def submit_batch(sessions: sessionmaker, reporter: str, items: list[dict]) -> list[Submission | Conflict]:
+    """Validated reports, each stored on its own terms: one conflicting item never blocks the others.
+
+    Items are judged before the write transaction (no lock held during geometry), then all new ones
+    are stored in one transaction with one statement per table and one commit. The caller answers
+    after that commit, so every item it calls created or duplicate is durable.
+    """
+    with sessions() as session:
+        rules = current_rules(session)
+    judged = [(item, judge_with(rules, item)) for item in items]
+    with sessions() as session, session.begin():
+        return _submit_first_versions(session, reporter, judged)

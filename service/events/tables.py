@@ -1,0 +1,89 @@
+"""Reported strikes: every version, its evaluation, and the query index over the latest versions."""
+from datetime import datetime
+
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, EntryId, JSONDoc, UTCDateTime
+
+
+class Event(Base):
+    """One version of a reported strike; a correction is a new row that supersedes the previous one."""
+
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("reporter", "source_event_id", "version"),
+        Index("ix_events_occurred_at", "occurred_at"),
+        # Records show which version supersedes each one: without it, a scan of every version.
+        Index("ix_events_supersedes", "supersedes"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    reporter: Mapped[str] = mapped_column(String(64))
+    source_event_id: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    supersedes: Mapped[str | None] = mapped_column(ForeignKey("events.id"))
+    payload: Mapped[dict] = mapped_column(JSONDoc)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)
+
+
+class Evaluation(Base):
+    __tablename__ = "evaluations"
+    id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
+    policy_id: Mapped[str | None] = mapped_column(String(128))
+    policy_sha256: Mapped[str | None] = mapped_column(String(64))
+    verdict: Mapped[str] = mapped_column(String(16))
+    findings: Mapped[list] = mapped_column(JSONDoc)
+    computed: Mapped[dict] = mapped_column(JSONDoc)
+    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)
+
+
+class EventRule(Base):
+    """One row per finding of an event version, so `rule_id` filters use an index, not JSON."""
+
+    __tablename__ = "event_rules"
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), primary_key=True)
+    rule_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+
+
+class EventHead(Base):
+    """The latest version of each reported event, with what auditors filter on.
+
+    A derived index, not history: it is rewritten when a correction or a review arrives, and every
+    value in it can be recomputed from the append-only tables (and so from the ledger).
+    """
+
+    __tablename__ = "event_heads"
+    __table_args__ = (
+        Index("ix_event_heads_order", "occurred_at", "id"),
+        Index("ix_event_heads_verdict", "verdict", "occurred_at", "id"),
+        Index("ix_event_heads_reporter", "reporter", "occurred_at", "id"),
+        Index("ix_event_heads_review_status", "review_status", "occurred_at", "id"),
+        Index("ix_event_heads_severity", "severity", "occurred_at", "id"),
+        Index("ix_event_heads_category", "category", "occurred_at", "id"),
+        Index("ix_event_heads_target_country", "target_country", "occurred_at", "id"),
+        Index("ix_event_heads_received_at", "received_at"),
+        Index("ix_event_heads_policy_version", "policy_version", "occurred_at"),
+        Index("ix_event_heads_munition", "munition", "occurred_at"),
+        Index("ix_event_heads_family", "family", "occurred_at"),
+    )
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the first version's id: stable
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), unique=True)  # the latest version
+    reporter: Mapped[str] = mapped_column(String(64))
+    source_event_id: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    verdict: Mapped[str] = mapped_column(String(16))
+    severity: Mapped[str | None] = mapped_column(String(16))  # highest finding severity
+    munition: Mapped[str] = mapped_column(String(64))
+    family: Mapped[str | None] = mapped_column(String(64))  # None: munition not in the catalog
+    category: Mapped[str] = mapped_column(String(32))
+    target_country: Mapped[str | None] = mapped_column(String(2))  # computed; None at sea
+    policy_version: Mapped[str | None] = mapped_column(String(128))
+    review_status: Mapped[str] = mapped_column(String(32))
+    target_lat: Mapped[float] = mapped_column(Float)
+    target_lon: Mapped[float] = mapped_column(Float)

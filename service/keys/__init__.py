@@ -1,0 +1,1 @@
+"""API keys: minting, rotating, revoking, and who a key is (its Principal)."""

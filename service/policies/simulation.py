@@ -1,0 +1,70 @@
+"""What verdicts stored events would get under another policy version (SPEC §8). Writes nothing."""
+from collections import Counter
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.core.errors import InvalidInput, NotFound
+from service.core.rules.engine import VERDICTS, evaluate
+from service.core.rules.model import Geography, Policy
+from service.core.time import format_utc
+from service.events.tables import Evaluation, Event, EventHead
+from service.policies.store import munition_catalog
+from service.policies.tables import PolicyVersion
+
+# One request judges every event of the period in memory; beyond this, ask for a shorter period.
+MAX_EVENTS = 10_000
+
+
+def _latest_versions(session: Session, occurred_from: datetime, occurred_to: datetime):
+    """(head, payload, latest evaluation) of each event whose latest version lies in the period."""
+    latest_evaluation = (select(func.max(Evaluation.id)).where(Evaluation.event_id == EventHead.event_id)
+                         .correlate(EventHead).scalar_subquery())
+    return session.execute(
+        select(EventHead, Event.payload, Evaluation)
+        .join(Event, Event.id == EventHead.event_id)
+        .join(Evaluation, Evaluation.id == latest_evaluation)
+        .where(EventHead.occurred_at >= occurred_from, EventHead.occurred_at < occurred_to)
+        .order_by(EventHead.occurred_at.desc(), EventHead.id.desc())  # as GET /v1/events: newest first
+        .limit(MAX_EVENTS + 1)).all()
+
+
+def simulate(session: Session, policy_id: str, occurred_from: datetime, occurred_to: datetime) -> dict:
+    """Each event of [occurred_from, occurred_to) judged under `policy_id`, whatever its effective range."""
+    row = session.get(PolicyVersion, policy_id)
+    if row is None:
+        raise NotFound(f"no policy version {policy_id}")
+    rows = _latest_versions(session, occurred_from, occurred_to)
+    if len(rows) > MAX_EVENTS:
+        raise InvalidInput(f"The period holds more than {MAX_EVENTS} events; simulate a shorter period.")
+    policy, munitions = Policy.from_document(row.document), munition_catalog(session)
+    results = []
+    for head, payload, actual in rows:
+        # The geography stored with the evaluation: the same numbers, not recomputed.
+        computed = actual.computed
+        geography = Geography(computed["country"], computed["depth_km"], computed["range_km"])
+        simulated = evaluate(payload, policy, munitions, geography)
+        actual_rules = [finding["rule_id"] for finding in actual.findings]
+        simulated_rules = [finding.rule_id for finding in simulated.findings]
+        results.append({
+            "event_id": head.event_id, "source_event_id": head.source_event_id, "reporter": head.reporter,
+            "occurred_at": format_utc(head.occurred_at),
+            "actual": {"verdict": actual.verdict, "policy_version": actual.policy_id, "rule_ids": actual_rules},
+            "simulated": {"verdict": simulated.verdict, "rule_ids": simulated_rules},
+            # Both lists are in the engine's order (severity, then rule id), so equal sets are equal lists.
+            "changed": (actual.verdict, actual_rules) != (simulated.verdict, simulated_rules),
+        })
+    return {
+        "policy_version": row.id, "policy_sha256": row.sha256,
+        "occurred_from": format_utc(occurred_from), "occurred_to": format_utc(occurred_to),
+        "summary": {"events": len(results), "changed": sum(r["changed"] for r in results),
+                    "by_verdict": {side: _by_verdict(r[side]["verdict"] for r in results)
+                                   for side in ("actual", "simulated")}},
+        "results": results,
+    }
+
+
+def _by_verdict(verdicts) -> dict[str, int]:
+    counts = Counter(verdicts)
+    return {verdict: counts[verdict] for verdict in VERDICTS}  # every verdict, zero included

@@ -1,0 +1,30 @@
+"""Stored compliance reports."""
+from datetime import datetime
+
+from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from service.db.base import Base, EntryId, JSONDoc, UTCDateTime
+
+
+class Report(Base):
+    """A stored compliance report (SPEC §9): the exact document, its SHA-256 and its ledger entry."""
+
+    __tablename__ = "compliance_reports"
+    __table_args__ = (
+        # Scheduled reports are one per period, so a second `reports generate` finds the first;
+        # on-demand reports of the same period may be stored as often as asked.
+        Index("uq_compliance_reports_period", "kind", "period_from", "period_to", unique=True,
+              sqlite_where=text("kind <> 'on_demand'"), postgresql_where=text("kind <> 'on_demand'")),
+    )
+    id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
+    period_from: Mapped[datetime] = mapped_column(UTCDateTime())
+    period_to: Mapped[datetime] = mapped_column(UTCDateTime())
+    label: Mapped[str | None] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(16))  # on_demand | weekly | monthly
+    tree_size: Mapped[int] = mapped_column(BigInteger)
+    sha256: Mapped[str] = mapped_column(String(64))  # of the RFC 8785 bytes of `document`
+    document: Mapped[dict] = mapped_column(JSONDoc)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[str] = mapped_column(String(64))
+    ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)

@@ -1,0 +1,15 @@
+"""Prometheus metrics, open like the probes (the README says why, and who should reach it)."""
+from flask import Response
+
+from service.web.context import sessions
+from service.web.http import Blueprint
+from service.web.metrics import CONTENT_TYPE, exposition
+
+blp = Blueprint("metrics", __name__, description="Prometheus metrics")
+
+
+@blp.route("/metrics")
+@blp.response(200, content_type="text/plain", description="Prometheus text exposition format 0.0.4")
+def metrics():
+    """Requests by route and status, events ingested by verdict, sequencer lag, pending entries, tree size."""
+    return Response(exposition(sessions()), content_type=CONTENT_TYPE)

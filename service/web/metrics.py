@@ -1,0 +1,85 @@
+"""Prometheus metrics: requests by route and status, events ingested by verdict, and the ledger's
+backlog and size. Under gunicorn every worker writes its samples to PROMETHEUS_MULTIPROC_DIR (set up
+in gunicorn_conf) and a scrape adds them up, whichever worker answers it."""
+import os
+
+from flask import Flask, request
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4
+from prometheus_client.multiprocess import MultiProcessCollector
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import sessionmaker
+
+from service.core.time import utcnow
+from service.ledger.sequencer import backlog
+from service.ledger.tree import latest_checkpoint
+from service.web.logs import request_seconds
+
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
+disable_created_metrics()  # a *_created series per label set doubles the output and tells nothing here
+LABELS = ("method", "route", "status")
+REQUESTS = Counter("audit_http_requests_total", "Requests answered, by method, route (the URL rule) and status",
+                   LABELS)
+LATENCY = Histogram("audit_http_request_duration_seconds",
+                    "Seconds until the response was ready (a streamed body is still being sent)", LABELS)
+INGESTED = Counter("audit_events_ingested_total",
+                   "Event versions stored and judged, by verdict; kind: report (new) or correction",
+                   ("verdict", "kind"))
+# Label values come from a fixed set: a raw path or a made-up method would add a time series per request.
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+UNMATCHED = "<unmatched>"
+
+
+def count_ingested(verdict: str, kind: str) -> None:
+    INGESTED.labels(verdict, kind).inc()
+
+
+def install(app: Flask) -> None:
+    @app.after_request
+    def _observe(response):
+        labels = (request.method if request.method in METHODS else "other",
+                  request.url_rule.rule if request.url_rule else UNMATCHED, str(response.status_code))
+        REQUESTS.labels(*labels).inc()
+        LATENCY.labels(*labels).observe(request_seconds())
+        return response
+
+
+class LedgerCollector:
+    """Read from the database at scrape time, so every worker and instance reports the same numbers."""
+
+    def __init__(self, sessions: sessionmaker):
+        self.sessions = sessions
+
+    def describe(self):
+        return []  # registering must not query the database
+
+    def collect(self):
+        up = GaugeMetricFamily("audit_database_up", "1 when this scrape could read the ledger tables")
+        try:
+            with self.sessions() as session:
+                pending, checkpoint = backlog(session, utcnow()), latest_checkpoint(session)
+        except SQLAlchemyError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield GaugeMetricFamily("audit_sequencer_lag_seconds", "Age of the oldest ledger entry no signed "
+                                "checkpoint covers yet; 0 when none is pending", value=pending.lag_seconds)
+        yield GaugeMetricFamily("audit_ledger_pending_entries", "Ledger entries waiting for the sequencer",
+                                value=pending.pending)
+        yield GaugeMetricFamily("audit_ledger_tree_size", "Tree size of the latest signed checkpoint",
+                                value=checkpoint.tree_size if checkpoint else 0)
+
+
+def exposition(sessions: sessionmaker) -> bytes:
+    """Prometheus text format: this process's (or, under gunicorn, every worker's) samples, then the ledger's."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        workers = CollectorRegistry()
+        MultiProcessCollector(workers)
+    else:
+        workers = REGISTRY
+    ledger = CollectorRegistry()
+    ledger.register(LedgerCollector(sessions))
+    return generate_latest(workers) + generate_latest(ledger)
