@@ -9,7 +9,7 @@ from . import wrk
 from .intake import LoadShape
 from .servers import Server
 
-# Filters an auditor combines (SPEC §8); each is also paged with cursors from its first pages.
+# Filters an auditor combines (contract §8); each is also paged with cursors from its first pages.
 QUERIES = (
     {"verdict": "violation"},
     {"rule_id": "XB-OUTSIDE-ZONE"},

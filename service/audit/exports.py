@@ -1,4 +1,4 @@
-"""The auditor's export (SPEC §8): the whole filtered result as CSV, GeoJSON or NDJSON, streamed.
+"""The auditor's export (contract §8): the whole filtered result as CSV, GeoJSON or NDJSON, streamed.
 
 Memory stays constant whatever the result size: heads are read newest first in keyset chunks, each
 chunk in its own short session (on SQLite every transaction holds the write lock, so a session held

@@ -1,4 +1,4 @@
-"""The auditor's event filters (SPEC §8) as SQL over event_heads, with keyset pagination."""
+"""The auditor's event filters (contract §8) as SQL over event_heads, with keyset pagination."""
 import base64
 import json
 import uuid

@@ -118,7 +118,7 @@ def range_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 
 def geography_of(report: dict) -> Geography:
-    """Computed country, depth and range of a validated SPEC §2 report."""
+    """Computed country, depth and range of a validated contract §2 report."""
     target, launch = report["target"], report.get("launch")
     lat, lon = target["lat"], target["lon"]
     return Geography(

@@ -123,7 +123,7 @@ def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, p
 
 
 def visible_event(session: Session, principal: Principal, event_id: str) -> Event:
-    """Reporters see only their own events; anyone else's is 404, not 403 (SPEC §1)."""
+    """Reporters see only their own events; anyone else's is 404, not 403 (contract §1)."""
     event = session.get(Event, event_id)
     if event is None or not (principal.sees_everything or event.reporter == principal.name):
         raise NotFound(f"no event {event_id}")

@@ -277,7 +277,7 @@ def _checkpoints(conn: Connection, with_root: bool = True) -> Iterator[tuple]:
 
 def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callable[[str], None], jobs: int = 1,
                     leaves_per_task: int = LEAVES_PER_TASK, leaves_per_read: int = LEAVES_PER_READ) -> Verification:
-    """Every check of SPEC §7 against the stored data; problems are echoed as they are found.
+    """Every check of contract §7 against the stored data; problems are echoed as they are found.
     `verifiers`: the key checkpoints are signed with, or those of a rotation, oldest first.
 
     Leaves are read leaves_per_read at a time. With jobs > 1 on PostgreSQL and more than

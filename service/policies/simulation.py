@@ -1,4 +1,4 @@
-"""What verdicts stored events would get under another policy version (SPEC §8). Writes nothing."""
+"""What verdicts stored events would get under another policy version (contract §8). Writes nothing."""
 from collections import Counter
 from datetime import datetime
 

@@ -20,7 +20,7 @@ class Period:
 
 
 def parse_bound(value) -> datetime:
-    """An RFC 3339 instant with offset, or a date meaning 00:00 UTC that day (SPEC §9)."""
+    """An RFC 3339 instant with offset, or a date meaning 00:00 UTC that day (contract §9)."""
     if isinstance(value, str) and DATE.match(value):
         try:
             return datetime.strptime(value, "%Y-%m-%d").replace(tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from service.db.base import Base, EntryId, JSONDoc, UTCDateTime
 
 
 class Report(Base):
-    """A stored compliance report (SPEC §9): the exact document, its SHA-256 and its ledger entry."""
+    """A stored compliance report (contract §9): the exact document, its SHA-256 and its ledger entry."""
 
     __tablename__ = "compliance_reports"
     __table_args__ = (

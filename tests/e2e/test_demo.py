@@ -2,7 +2,7 @@
 
 The demo speaks HTTP, so this runs against the shared `live_server` (gunicorn on a free port
 over a fresh, migrated and seeded database) with a reporter key, and runs the demo twice:
-the first run must create every report and show every verdict and rule id of SPEC §6, the
+the first run must create every report and show every verdict and rule id of contract §6, the
 second must find every report already stored ("duplicate") and read back the same verdicts.
 """
 import re
@@ -13,7 +13,7 @@ from .conftest import REPO
 
 COUNT = 520
 
-# SPEC §6, written out here rather than imported from the code under test.
+# contract §6, written out here rather than imported from the code under test.
 SPEC_VERDICTS = ("compliant", "needs_review", "violation", "out_of_scope")
 SPEC_RULE_IDS = (
     "POLICY-NONE", "CIV-TARGET", "XB-NOT-AUTHORIZED", "XB-OUTSIDE-ZONE", "XB-MUNITION", "TARGET-THIRD-COUNTRY",

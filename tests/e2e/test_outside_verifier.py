@@ -127,4 +127,4 @@ def test_embedded_sequencer_covers_a_new_entry_within_a_second(live_server, keys
             time.sleep(0.01)
         lags.append(time.monotonic() - answered)
     print(f"embedded sequencer lag after POST: {', '.join(f'{lag * 1000:.0f} ms' for lag in lags)}")
-    assert max(lags) <= 1.5  # SPEC §7 says 1 s; the margin keeps a loaded CI machine green
+    assert max(lags) <= 1.5  # contract §7 says 1 s; the margin keeps a loaded CI machine green

@@ -3,7 +3,7 @@
 Each reporting client sends, round after round: a new report, the same report again (an idempotent
 replay), the same source_event_id with another body (a conflict), a report every client of its
 reporter sends identically at once, one each client sends differently at once, and now and then a
-batch mixing new, repeated, conflicting and invalid items. Answers the SPEC does not allow are
+batch mixing new, repeated, conflicting and invalid items. Answers the contract does not allow are
 collected in `unexpected`; a request cut off by a fault the test provokes is kept in `failed` and
 sent again by `resend_failed`, as a reporting system retries until it gets an answer.
 """
@@ -18,7 +18,7 @@ import requests
 
 from ..helpers import make_event
 
-# SPEC §2 (single reports) and §10 (batch items, mapped onto the same codes).
+# contract §2 (single reports) and §10 (batch items, mapped onto the same codes).
 ITEM_STATUS = {"created": 201, "duplicate": 200, "conflict": 409, "invalid": 400}
 EXPECTED = {
     "new": {201},  # a source_event_id never sent before

@@ -1,4 +1,4 @@
-"""SPEC §8 for auditors: filters, cursor pagination, reviews and the access log."""
+"""contract §8 for auditors: filters, cursor pagination, reviews and the access log."""
 import base64
 import json
 
@@ -9,7 +9,7 @@ from service.ledger.tables import LedgerEntry
 
 from ..helpers import make_event, submit_all
 
-# source id -> (reporter, changes); expected facts are stated next to each one, from SPEC §3–§6.
+# source id -> (reporter, changes); expected facts are stated next to each one, from contract §3–§6.
 EVENTS = {
     # compliant: RU force concentration ~48 km deep in the Kharkiv sector, GMLRS, 2024-06-02
     "a-compliant": ("ops-a", {}),

@@ -1,4 +1,4 @@
-"""SPEC §1: bearer keys, roles, 401/403/404, the keys CLI."""
+"""contract §1: bearer keys, roles, 401/403/404, the keys CLI."""
 import pytest
 from sqlalchemy import select
 

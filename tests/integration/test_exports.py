@@ -1,4 +1,4 @@
-"""SPEC §8 exports: each format parsed back and held against the list endpoint for the same filters."""
+"""contract §8 exports: each format parsed back and held against the list endpoint for the same filters."""
 import csv
 import io
 import json

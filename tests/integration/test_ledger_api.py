@@ -1,4 +1,4 @@
-"""SPEC §7 over HTTP: the sequencer's tree, signed checkpoints, entries and proofs that verify."""
+"""contract §7 over HTTP: the sequencer's tree, signed checkpoints, entries and proofs that verify."""
 import base64
 import hashlib
 import json

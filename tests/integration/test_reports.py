@@ -1,4 +1,4 @@
-"""SPEC §9 compliance reports: hand-counted figures, period edges, storage, verification, access."""
+"""contract §9 compliance reports: hand-counted figures, period edges, storage, verification, access."""
 import csv
 import hashlib
 import io
@@ -253,7 +253,7 @@ def test_report_covers_a_checkpoint_signed_by_the_service(stored, app, client, k
     assert sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"]) >= 1
 
 
-# One event per rule of SPEC §6, each built to trigger exactly that rule, plus a compliant and an
+# One event per rule of contract §6, each built to trigger exactly that rule, plus a compliant and an
 # out-of-scope one. The base event (tests/helpers.py) is a GMLRS strike on a force concentration in
 # Russia 12.4 km deep inside the Kharkiv box, launched 70 km away (max 84), linked, country RU, on
 # 2024-06-02 (the Kharkiv version): compliant. Expected figures below are counted by hand.

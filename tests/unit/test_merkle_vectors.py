@@ -7,7 +7,7 @@ import pytest
 
 from service.core.ledger.merkle import ProofError, verify_consistency, verify_inclusion
 
-VECTORS = Path(__file__).resolve().parents[2].parent / "shared" / "rfc9162-vectors"
+VECTORS = Path(__file__).resolve().parents[1] / "fixtures" / "rfc9162-vectors"
 
 
 def _cases(kind: str) -> list:

@@ -1,4 +1,4 @@
-"""The bundled data files and their parsing match SPEC §3-§5."""
+"""The bundled data files and their parsing match contract §3-§5."""
 import hashlib
 from datetime import datetime, timedelta, timezone
 
@@ -12,7 +12,7 @@ from service.policies.bundled import bundled_munitions, bundled_policies
 UTC = timezone.utc
 PERMITTED = {"incoming_missile", "strike_aircraft", "force_concentration", "launch_site", "command_post",
              "military_logistics"}
-# SPEC §3 table: id, effective_from, effective_to, {zone id: (box, max depth, denied families)}.
+# contract §3 table: id, effective_from, effective_to, {zone id: (box, max depth, denied families)}.
 SPEC_POLICIES = [
     ("us-2022-06-01-no-cross-border", datetime(2022, 6, 1, tzinfo=UTC), datetime(2024, 5, 30, tzinfo=UTC), {}),
     ("us-2024-05-30-kharkiv", datetime(2024, 5, 30, tzinfo=UTC), datetime(2024, 6, 19, tzinfo=UTC),

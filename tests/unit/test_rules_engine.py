@@ -1,4 +1,4 @@
-"""Unit tests of the rules engine (SPEC §6), with geography given directly."""
+"""Unit tests of the rules engine (contract §6), with geography given directly."""
 import copy
 from datetime import datetime
 

@@ -1,4 +1,4 @@
-"""Judges one strike report against the policy version in force at its time (SPEC §6)."""
+"""Judges one strike report against the policy version in force at its time (contract §6)."""
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -142,7 +142,7 @@ def _containing_zones(policy: Policy | None, target: dict, geography: Geography)
 
 def evaluate(report: dict, policy: Policy | None, munitions: Mapping[str, Munition],
              geography: Geography) -> Evaluation:
-    """Every SPEC §6 rule that applies to a validated §2 report; out_of_scope when not US-provided."""
+    """Every contract §6 rule that applies to a validated §2 report; out_of_scope when not US-provided."""
     target = report["target"]
     zones = _containing_zones(policy, target, geography)
     computed = {"country": geography.country, "depth_km": geography.depth_km,

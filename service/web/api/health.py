@@ -32,7 +32,7 @@ def readyz():
         raise Unavailable("The database is unreachable.", errors={"database": [type(cause).__name__]}) from error
     limit = current_app.config["READY_MAX_SEQUENCER_LAG_S"]
     if limit and lag > limit:
-        # Reports are still stored, but no signed checkpoint covers them: SPEC §7 promises one within 1 s.
+        # Reports are still stored, but no signed checkpoint covers them: contract §7 promises one within 1 s.
         raise Unavailable(f"The sequencer is {lag:.1f} s behind (the limit is {limit:g} s).",
                           errors={"sequencer": [f"the oldest entry not in a signed checkpoint is {lag:.1f} s old"]})
     return jsonify(status="ready", database="ok", sequencer_lag_seconds=round(lag, 3))

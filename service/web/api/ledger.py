@@ -1,4 +1,4 @@
-"""The verifiable ledger (SPEC §7): checkpoint, public key, entries, inclusion and consistency proofs."""
+"""The verifiable ledger (contract §7): checkpoint, public key, entries, inclusion and consistency proofs."""
 from flask import Response, current_app
 from flask.views import MethodView
 from marshmallow import Schema, fields

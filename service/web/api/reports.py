@@ -1,4 +1,4 @@
-"""Compliance reports (SPEC §9): on demand, stored, listed, in JSON, CSV or HTML."""
+"""Compliance reports (contract §9): on demand, stored, listed, in JSON, CSV or HTML."""
 from flask import Response, current_app, g
 from flask.views import MethodView
 from sqlalchemy import select

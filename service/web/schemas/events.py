@@ -1,4 +1,4 @@
-"""Strike event reports (SPEC §2): what reporters POST and what the service answers."""
+"""Strike event reports (contract §2): what reporters POST and what the service answers."""
 from datetime import datetime, timedelta, timezone
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates

@@ -1,4 +1,4 @@
-"""Ledger entries and proofs as served (SPEC §7); hashes are standard base64."""
+"""Ledger entries and proofs as served (contract §7); hashes are standard base64."""
 from marshmallow import Schema, fields
 
 

@@ -1,4 +1,4 @@
-"""Policy version documents (SPEC §3) as admins publish them, and the simulation's answer.
+"""Policy version documents (contract §3) as admins publish them, and the simulation's answer.
 
 The document is validated here and stored exactly as sent: its SHA-256 is over the sent JSON, so
 the schema only checks, it never rewrites.

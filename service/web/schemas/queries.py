@@ -1,4 +1,4 @@
-"""Query parameters of the auditor's event list and export (SPEC §8); a bad value is a 400 naming it."""
+"""Query parameters of the auditor's event list and export (contract §8); a bad value is a 400 naming it."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range, Regexp
 

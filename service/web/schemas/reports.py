@@ -1,4 +1,4 @@
-"""Compliance reports (SPEC §9): the period asked for, and the report as served."""
+"""Compliance reports (contract §9): the period asked for, and the report as served."""
 from datetime import timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
