@@ -26,6 +26,9 @@ SERVICE_APP, SERVICE_CONFIG = "service.wsgi:app", "service/gunicorn_conf.py"
 CEILING_APP, CEILING_CONFIG = "bench.ceiling:app", "bench/gunicorn_ceiling.py"
 
 
+PHASES = ("single", "batch", "reads", "report", "verify", "export")
+
+
 class Settings:
     def __init__(self, environ=os.environ):
         self.server_url = environ.get("BENCH_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/"
@@ -43,6 +46,8 @@ class Settings:
         self.verify_jobs = int(environ.get("BENCH_VERIFY_JOBS", default_jobs()))
         # The worker count production would use: gunicorn_conf reads WEB_CONCURRENCY (default 4).
         self.workers = int(environ.get("WEB_CONCURRENCY", 4))
+        # Which phases to run (comma-separated), for working on one figure; every phase by default.
+        self.phases = set((environ.get("BENCH_PHASES") or ",".join(PHASES)).split(","))
         # Closed-loop wrk: two connections per worker keep every worker busy with one request queued.
         self.load = LoadShape(self.seconds, connections=2 * self.workers, threads=2)
         self.reads = LoadShape(max(3.0, self.seconds / 2), connections=2 * self.workers, threads=2)
@@ -80,8 +85,10 @@ class Bench:
     def record(self, name: str, value: float) -> None:
         self.figures[name].runs.append(value)
 
-    def attempt(self, names: tuple[str, ...], what: str, phase) -> None:
+    def attempt(self, names: tuple[str, ...], what: str, phase, key: str = "") -> None:
         """Run a phase; if it fails, say so on its figures and go on with the next phase."""
+        if key and key not in self.s.phases:
+            return
         try:
             phase()
         except Exception as error:  # one failing measurement must not cost the others
@@ -184,20 +191,22 @@ class Bench:
             ceiling = servers.start(CEILING_APP, CEILING_CONFIG, self.s.port + 1, self.env, self.log, self.s.workers)
             try:
                 self.attempt(("ceiling_rps", "single_rps", "single_ratio", "single_p99_ms", "sequencer_lag_p99_s"),
-                             "single-event load", lambda: self.single_events(ceiling, service, reporter, templates))
+                             "single-event load", lambda: self.single_events(ceiling, service, reporter, templates),
+                             "single")
             finally:
                 ceiling.stop()
-            self.attempt(("batch_events_per_s",), "batch load", lambda: self.batches(service, reporter, templates))
+            self.attempt(("batch_events_per_s",), "batch load", lambda: self.batches(service, reporter, templates),
+                         "batch")
             intake.settle(self.url)
             self.attempt(("inclusion_proof_p95_ms", "consistency_proof_p95_ms", "query_p95_ms"), "read load",
-                         lambda: self.reads(service, auditor))
+                         lambda: self.reads(service, auditor), "reads")
             self.record("worker_rss_mib", service.worker_rss_mib())
-            self.attempt(("report_month_s",), "monthly report", lambda: self.report(service, auditor))
+            self.attempt(("report_month_s",), "monthly report", lambda: self.report(service, auditor), "report")
             intake.settle(self.url)
         finally:
             service.stop()
-        self.attempt(("verify_entries_per_s", "verify_cpu_us_per_entry"), "ledger verify", self.verify)
-        self.attempt(("export_rss_growth_mib",), "export", lambda: self.exports(auditor))
+        self.attempt(("verify_entries_per_s", "verify_cpu_us_per_entry"), "ledger verify", self.verify, "verify")
+        self.attempt(("export_rss_growth_mib",), "export", lambda: self.exports(auditor), "export")
 
     def run(self) -> dict:
         WORK.mkdir(parents=True, exist_ok=True)

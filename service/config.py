@@ -32,8 +32,9 @@ class Settings:
     rate_limit: str = "600/minute"
     # A batch carries up to 1000 reports, so batches get their own, lower limit on top of the one above.
     rate_limit_batch: str = "60/minute"
-    # memory:// counts in each gunicorn worker; redis://host:6379 shares one count between all of them.
-    rate_limit_storage_uri: str = "memory://"
+    # worker-memory:// counts in each gunicorn worker (web/rate_limits.py); redis://host:6379 shares one
+    # count between all of them.
+    rate_limit_storage_uri: str = "worker-memory://"
     # /readyz fails when the oldest entry no signed checkpoint covers is older than this; 0 = never.
     ready_max_sequencer_lag_s: float = 10.0
     # gunicorn (service/gunicorn_conf.py)

@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 from service.core.errors import DomainError
 from service.core.time import format_utc
 from service.keys import store as auth
+from service.web.auth import forget_known_keys
 from service.web.context import sessions
 
 group = AppGroup("keys", help="Create, list, rotate and revoke API keys.")
@@ -36,12 +37,13 @@ def list_keys() -> None:
 @group.command("rotate")
 @click.argument("name")
 def rotate_key(name: str) -> None:
-    """A new secret for the key NAME (same name and role); the old secret gets 401 from now on."""
+    """A new secret for the key NAME (same name and role); the old secret gets 401 within a second."""
     try:
         with sessions()() as session, session.begin():
             key = auth.rotate_key(session, name)
     except DomainError as error:
         raise click.ClickException(error.detail) from error
+    forget_known_keys()  # servers' workers stop believing the old secret within KEY_TRUST_SECONDS
     click.echo(f"Rotated {name!r}: the old key no longer works. Store the new one now: it cannot be shown again.")
     click.echo(key)
 
@@ -49,10 +51,11 @@ def rotate_key(name: str) -> None:
 @group.command("revoke")
 @click.argument("name")
 def revoke_key(name: str) -> None:
-    """Revoke a key at once; requests with it get 401 from then on."""
+    """Revoke a key; requests with it get 401 within a second, on every server."""
     try:
         with sessions()() as session, session.begin():
             auth.revoke_key(session, name)
     except DomainError as error:
         raise click.ClickException(error.detail) from error
+    forget_known_keys()  # servers' workers stop believing it within KEY_TRUST_SECONDS
     click.echo(f"Revoked {name!r}.")

@@ -10,7 +10,7 @@ _DIGITS = re.compile(r"\d+")
 def parse_rfc3339(value) -> datetime:
     """An aware datetime; ValueError (with a message for the client) for anything else, a missing
     offset included: a timestamp without one would silently mean local time."""
-    if not isinstance(value, str) or not RFC3339.match(value):
+    if not isinstance(value, str) or not RFC3339.fullmatch(value):
         raise ValueError("Not an RFC 3339 date-time with offset, e.g. 2024-06-02T03:14:00Z.")
     text = value.upper()
     if "." in text:  # Python reads at most 6 fractional digits

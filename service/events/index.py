@@ -1,10 +1,6 @@
-"""Keeps event_heads and event_rules in step with each stored version, in the same transaction."""
-from sqlalchemy import insert, update
-from sqlalchemy.orm import Session
-
+"""The query index of each new version: its event's head and its rule rows, derived from what it says."""
 from service.core.rules.engine import SEVERITIES
 from service.core.rules.model import Evaluation
-from service.events.tables import EventHead, EventRule
 
 
 def highest_severity(evaluation: Evaluation) -> str | None:
@@ -12,21 +8,9 @@ def highest_severity(evaluation: Evaluation) -> str | None:
     return next((s for s in SEVERITIES if s in found), None)
 
 
-def index_versions(session: Session, versions: list[tuple[dict, dict, Evaluation, str | None]]) -> None:
-    """Each new version (its row, payload, evaluation and munition family) becomes its event's head, and
-    its findings become rule rows: one statement per table for new events, one update per correction."""
-    rules = [{"event_id": event["id"], "rule_id": rule} for event, _, evaluation, _ in versions
-             for rule in sorted({f.rule_id for f in evaluation.findings})]
-    if rules:
-        session.execute(insert(EventRule), rules)
-    heads = [{"id": event["id"], "review_status": "open", "review_id": None, **head_fields(*version)}
-             for version in versions if (event := version[0])["supersedes"] is None]
-    if heads:
-        session.execute(insert(EventHead), heads)
-    for version in versions:
-        if version[0]["supersedes"] is not None:  # the head keeps its id (the first version's) and its review
-            session.execute(update(EventHead).where(EventHead.event_id == version[0]["supersedes"])
-                            .values(**head_fields(*version)))
+def rule_rows(event: dict, evaluation: Evaluation) -> list[dict]:
+    """One row per rule that found something, so `rule_id` filters use an index, not JSON."""
+    return [{"event_id": event["id"], "rule_id": rule} for rule in sorted({f.rule_id for f in evaluation.findings})]
 
 
 def head_fields(event: dict, payload: dict, evaluation: Evaluation, family: str | None) -> dict:
@@ -39,3 +23,9 @@ def head_fields(event: dict, payload: dict, evaluation: Evaluation, family: str 
         policy_version=evaluation.policy_id, target_lat=payload["target"]["lat"],
         target_lon=payload["target"]["lon"], ledger_entry_id=event["ledger_entry_id"],
         evaluation_entry_id=event["evaluation_entry_id"])
+
+
+def new_head(event: dict, payload: dict, evaluation: Evaluation, family: str | None) -> dict:
+    """The head of a first version: open, no review yet, its id the event's stable id."""
+    return {"id": event["id"], "review_status": "open", "review_id": None,
+            **head_fields(event, payload, evaluation, family)}

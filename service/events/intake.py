@@ -10,15 +10,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from service.core import geo
 from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.ledger.checks import parse_json
 from service.core.rules.engine import evaluate, policy_in_force
 from service.core.rules.model import Evaluation
 from service.core.time import parse_rfc3339
-from service.core.ledger.checks import parse_json
+from service.db.driver import DriverTransaction
 from service.events.tables import Event
-from service.ledger.tables import LedgerEntry
-from service.events.writer import NewVersion, StoredVersion, store_versions
+from service.events.writer import NewVersion, StoredVersion, reserve_sql, store_versions, write_first_versions
 from service.keys.store import Principal
-from service.policies.store import RuleSet, current_rules
+from service.ledger.tables import LedgerEntry
+from service.policies.store import GENERATION, RuleSet, cached_rules, current_rules
 
 
 @dataclass(frozen=True)
@@ -48,15 +49,6 @@ def judge_with(rules: RuleSet, payload: dict) -> Judgement:
                      munition.family if munition else None)
 
 
-def _first_versions(session: Session, reporter: str, source_ids) -> list[tuple[str, str, dict]]:
-    """(source_event_id, event id, report entry) of the first version of each id already reported."""
-    rows = session.execute(select(Event.source_event_id, Event.id, LedgerEntry.canonical)
-                           .join(LedgerEntry, LedgerEntry.id == Event.ledger_entry_id)
-                           .where(Event.reporter == reporter, Event.version == 1,
-                                  Event.source_event_id.in_(source_ids)))
-    return [(source_id, event_id, parse_json(canonical)) for source_id, event_id, canonical in rows]
-
-
 def _latest_version(session: Session, head_id: str) -> tuple[Event, dict]:
     """The latest version of an event and its report entry (the payload is only there)."""
     latest, canonical = session.execute(select(Event, LedgerEntry.canonical)
@@ -68,49 +60,85 @@ def _latest_version(session: Session, head_id: str) -> tuple[Event, dict]:
 
 def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Submission:
     """Idempotent on (reporter, source_event_id): the same payload again returns the original."""
-    # Judged before the write transaction, so no lock is held while geometry is computed.
-    with sessions() as session:
-        judgement = judge(session, payload)
-    with sessions() as session, session.begin():
-        submission = _submit_first_versions(session, reporter, [(payload, judgement)])[0]
+    submission = _submit_first_versions(sessions, reporter, [payload], known_first=False)[0]
     if isinstance(submission, Conflict):
         raise submission
     return submission
 
 
-def _submit_first_versions(session: Session, reporter: str,
-                           judged: list[tuple[dict, Judgement]]) -> list[Submission | Conflict]:
-    """Store each report unless its source_event_id is already stored (then: a replay of the original,
-    or a conflict if the payload differs), in the caller's transaction, all new ones in one go."""
+def submit_batch(sessions: sessionmaker, reporter: str, items: list[dict]) -> list[Submission | Conflict]:
+    """Validated reports, each stored on its own terms: one conflicting item never blocks the others.
+
+    Items are judged before the write transaction (no lock held during geometry), then all new ones
+    are stored in one transaction with one statement per table and one commit. The caller answers
+    after that commit, so every item it calls created or duplicate is durable.
+    """
+    return _submit_first_versions(sessions, reporter, items, known_first=True)
+
+
+class _RulesChanged(Exception):
+    """A policy version or munition was stored after these reports were judged: judge them again."""
+
+
+def _submit_first_versions(sessions: sessionmaker, reporter: str, payloads: list[dict],
+                           known_first: bool) -> list[Submission | Conflict]:
+    """Judge and store reports never sent before; one already stored is a replay of the original, or a
+    conflict if its payload differs.
+
+    One transaction, two round trips: the rule set's generation and the entry ids (and, for a batch,
+    which ids are already stored), then every row and the commit. A single report does not look first:
+    it is new nearly always, and when it is not the unique (reporter, source_event_id, version) refuses
+    it, the transaction rolls back whole and the stored original answers instead.
+    """
+    engine = sessions.kw["bind"]
     for _attempt in range(3):
+        rules = cached_rules(sessions)
+        judged = [(payload, judge_with(rules, payload)) for payload in payloads]
         try:
-            with session.begin_nested():
-                return _decide_and_store(session, reporter, judged)
+            return _store_new(engine, rules, reporter, judged, known_first)
+        except _RulesChanged:
+            with sessions() as session:
+                current_rules(session)  # reads the new rules into the cache
         except IntegrityError:
-            continue  # a concurrent request stored one of them first; decide again, now seeing it
+            known_first = True  # stored by an earlier or a concurrent request: decide again, seeing it
     raise Conflict("the report could not be stored because of concurrent submissions; retry")
 
 
-def _decide_and_store(session: Session, reporter: str, judged: list[tuple[dict, Judgement]]) -> list:
-    source_ids = {payload["source_event_id"] for payload, _ in judged}
-    known = {source_id: (event_id, report["payload"]) for source_id, event_id, report in _first_versions(
-        session, reporter, source_ids)}
-    submissions, new = [], []
-    for payload, judgement in judged:
-        source_id = payload["source_event_id"]
-        if source_id in known:  # stored before, or earlier in this batch
-            original_id, original = known[source_id]
-            submissions.append(Submission(False, original_id) if original == payload else Conflict(
-                f"source_event_id {source_id!r} was already reported with a different payload "
-                f"(event {original_id}); send a correction instead"))
-            continue
-        version = NewVersion(reporter, reporter, payload, judgement.evaluation, judgement.family)
-        known[source_id] = (version.event_id, payload)
-        new.append(version)
-        submissions.append(version)
-    stored = iter(store_versions(session, new) if new else ())
-    return [Submission(True, submission.event_id, next(stored)) if isinstance(submission, NewVersion) else submission
-            for submission in submissions]
+def _store_new(engine, rules: RuleSet, reporter: str, judged: list[tuple[dict, Judgement]],
+               known_first: bool) -> list[Submission | Conflict]:
+    with DriverTransaction(engine) as tx:
+        # Ids for every report, whether new or not: a few unused ones are gaps in a sequence, nothing more.
+        asked = [GENERATION, reserve_sql(engine.dialect.name, 2 * len(judged))]
+        if known_first:
+            asked.append(_first_versions_query(reporter, {p["source_event_id"] for p, _ in judged}))
+        [generation], reserved, *found = tx.queries(*asked)
+        known = {source_id: (event_id, parse_json(canonical)["payload"])
+                 for source_id, event_id, canonical in (found[0] if found else ())}
+        if tuple(generation) != rules.generation:
+            raise _RulesChanged
+        submissions, new = [], []
+        for payload, judgement in judged:
+            source_id = payload["source_event_id"]
+            if source_id in known:  # stored before, or earlier in this batch
+                original_id, original = known[source_id]
+                submissions.append(Submission(False, original_id) if original == payload else Conflict(
+                    f"source_event_id {source_id!r} was already reported with a different payload "
+                    f"(event {original_id}); send a correction instead"))
+                continue
+            version = NewVersion(reporter, reporter, payload, judgement.evaluation, judgement.family)
+            known[source_id] = (version.event_id, payload)
+            new.append(version)
+            submissions.append(version)
+        stored = iter(write_first_versions(tx, new, [entry_id for (entry_id,) in reserved]) if new else ())
+        tx.commit()
+    return [Submission(True, s.event_id, next(stored)) if isinstance(s, NewVersion) else s for s in submissions]
+
+
+def _first_versions_query(reporter: str, source_ids):
+    """(source_event_id, event id, report entry bytes) of the first version of each id already reported."""
+    return (select(Event.source_event_id, Event.id, LedgerEntry.canonical)
+            .join(LedgerEntry, LedgerEntry.id == Event.ledger_entry_id)
+            .where(Event.reporter == reporter, Event.version == 1, Event.source_event_id.in_(sorted(source_ids))))
 
 
 def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, payload: dict) -> Submission:
@@ -144,15 +172,3 @@ def visible_event(session: Session, principal: Principal, event_id: str) -> Even
     return event
 
 
-def submit_batch(sessions: sessionmaker, reporter: str, items: list[dict]) -> list[Submission | Conflict]:
-    """Validated reports, each stored on its own terms: one conflicting item never blocks the others.
-
-    Items are judged before the write transaction (no lock held during geometry), then all new ones
-    are stored in one transaction with one statement per table and one commit. The caller answers
-    after that commit, so every item it calls created or duplicate is durable.
-    """
-    with sessions() as session:
-        rules = current_rules(session)
-    judged = [(item, judge_with(rules, item)) for item in items]
-    with sessions() as session, session.begin():
-        return _submit_first_versions(session, reporter, judged)

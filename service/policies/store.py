@@ -2,7 +2,7 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, text
+from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, InvalidInput
@@ -22,30 +22,40 @@ class RuleSet:
 
     policies: list[Policy]
     catalog: dict[str, Munition]
+    generation: tuple = ()  # GENERATION's answer when these were read: they are current while it holds
 
 
-# database URL -> (generation, rule set): parsed once per change instead of once per report
-_rule_sets: dict[str, tuple[tuple, RuleSet]] = {}
+# Both tables are append-only (triggers), so their row counts and the newest policy entry change
+# whenever their content does: checking these three numbers replaces loading every policy document and
+# hashing it again (a fifth of a report's time, measured). The write of a report checks them in its own
+# transaction (events.intake), so a report is never stored judged by rules that changed under it.
+GENERATION = ("SELECT (SELECT count(*) FROM policy_versions), (SELECT max(ledger_entry_id) FROM policy_versions), "
+              "(SELECT count(*) FROM munitions)")
+
+# database URL -> the rule set last read from it, in this process
+_rule_sets: dict[str, RuleSet] = {}
 
 
 def current_rules(session: Session) -> RuleSet:
-    """The stored rules, from this process's cache while they have not changed.
-
-    Both tables are append-only (triggers), so their row counts and the newest policy entry
-    change whenever their content does: one indexed query per report replaces loading every
-    policy document and hashing it again (a fifth of a report's time, measured).
-    """
-    generation = tuple(session.execute(select(
-        select(func.count()).select_from(PolicyVersion).scalar_subquery(),
-        select(func.max(PolicyVersion.ledger_entry_id)).scalar_subquery(),
-        select(func.count()).select_from(MunitionRow).scalar_subquery())).one())
+    """The stored rules, from this process's cache while they have not changed (one small query)."""
+    generation = tuple(session.execute(text(GENERATION)).one())
     database = session.get_bind().url.render_as_string()
     cached = _rule_sets.get(database)
-    if cached is not None and cached[0] == generation:
-        return cached[1]
-    rules = RuleSet(stored_policies(session), munition_catalog(session))
-    _rule_sets[database] = (generation, rules)
+    if cached is not None and cached.generation == generation:
+        return cached
+    rules = RuleSet(stored_policies(session), munition_catalog(session), generation)
+    _rule_sets[database] = rules
     return rules
+
+
+def cached_rules(sessions) -> RuleSet:
+    """The rules this process read last, with no query; read now if it has none. The caller checks
+    `generation` in the transaction that stores what was judged with them."""
+    cached = _rule_sets.get(sessions.kw["bind"].url.render_as_string())
+    if cached is not None:
+        return cached
+    with sessions() as session:
+        return current_rules(session)
 
 
 def stored_policies(session: Session) -> list[Policy]:

@@ -1,4 +1,5 @@
 """HTTP plumbing shared by every view: strict JSON bodies, body limits, clean URLs, the argument parser."""
+import orjson
 from flask import Flask, current_app, request
 from flask.json.provider import DefaultJSONProvider
 from flask.wrappers import Request
@@ -16,8 +17,26 @@ JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 class StrictJSONProvider(DefaultJSONProvider):
+    """Bodies read strictly; answers written by orjson (sorted keys, as Flask writes them), an eighth of
+    the stdlib's time for a record. What orjson leaves to `default` (dates, as HTTP dates) is Flask's."""
+
     def loads(self, s, **kwargs):
         return loads_strict(s)
+
+    def dumps(self, obj, **kwargs) -> str:
+        if kwargs.keys() - {"separators"}:  # indentation or other options asked for: Flask's own way
+            return super().dumps(obj, **kwargs)
+        return orjson.dumps(obj, default=self.default, option=_ORJSON).decode()
+
+    def response(self, *args, **kwargs):
+        obj = self._prepare_response_obj(args, kwargs)
+        if self._app.debug or self.compact is False:
+            return super().response(*args, **kwargs)
+        return self._app.response_class(orjson.dumps(obj, default=self.default, option=_ORJSON) + b"\n",
+                                        mimetype=self.mimetype)
+
+
+_ORJSON = orjson.OPT_SORT_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 class StrictRequest(Request):

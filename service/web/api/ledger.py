@@ -59,7 +59,7 @@ def public_key():
 @blp.route("/entries")
 class Entries(MethodView):
     @protected(blp, *READERS)
-    @blp.arguments(EntryRangeArgs, location="query")
+    @blp.arguments(EntryRangeArgs(), location="query")
     @blp.response(200, EntryListSchema)
     def get(self, args):
         """Integrated entries [start, end), at most 1000."""
@@ -90,7 +90,7 @@ class EntryByIndex(MethodView):
 
 @blp.route("/proofs/inclusion")
 @rate_limited(blp)
-@blp.arguments(InclusionArgs, location="query")
+@blp.arguments(InclusionArgs(), location="query")
 @blp.response(200, InclusionProofSchema)
 def inclusion(args):
     """RFC 9162 inclusion proof of leaf `index` in the tree of `tree_size` leaves."""
@@ -105,7 +105,7 @@ def inclusion(args):
 
 @blp.route("/proofs/consistency")
 @rate_limited(blp)
-@blp.arguments(ConsistencyArgs, location="query")
+@blp.arguments(ConsistencyArgs(), location="query")
 @blp.response(200, ConsistencyProofSchema)
 def consistency(args):
     """RFC 9162 consistency proof between the trees of `first` and `second` leaves."""

@@ -36,7 +36,7 @@ class Policies(MethodView):
         return {"policies": policies}
 
     @protected(blp, "admin")
-    @blp.arguments(PolicyDocumentSchema)
+    @blp.arguments(PolicyDocumentSchema())
     @blp.response(201, PolicySchema, description="Published: stored, and a `policy_published` ledger entry")
     @blp.alt_response(200, schema=PolicySchema, description="The same document again: the stored version")
     @problem(blp, 409, "The id is published with other content, or the effective range overlaps a version")
@@ -73,7 +73,7 @@ class PolicyById(MethodView):
 @blp.route("/<policy_id>/simulate")
 class Simulation(MethodView):
     @protected(blp, "auditor", "admin")
-    @blp.arguments(SimulationQuerySchema, location="query")
+    @blp.arguments(SimulationQuerySchema(), location="query")
     @blp.response(200, SimulationSchema)
     @problem(blp, 404, "No such policy version")
     def post(self, period, policy_id):

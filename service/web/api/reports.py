@@ -35,7 +35,7 @@ def _formatted(document: dict, fmt: str, report_id: int | None = None):
 @blp.route("/compliance")
 class Compliance(MethodView):
     @protected(blp, *READERS)
-    @blp.arguments(ComplianceArgs, location="query")
+    @blp.arguments(ComplianceArgs(), location="query")
     @blp.doc(responses=FORMATS_200)
     def get(self, args):
         """A compliance report for [from, to) on occurred_at, as of a checkpoint signed now; not stored."""
@@ -57,7 +57,7 @@ class Reports(MethodView):
         return {"items": items}
 
     @protected(blp, *READERS)
-    @blp.arguments(PeriodSchema)
+    @blp.arguments(PeriodSchema())
     @blp.response(201, StoredReportSchema)
     def post(self, args):
         """Compute and store a report; its SHA-256 becomes a `report_generated` ledger entry."""
@@ -71,7 +71,7 @@ class Reports(MethodView):
 @blp.route("/<int:report_id>")
 class ReportById(MethodView):
     @protected(blp, *READERS)
-    @blp.arguments(FormatArgs, location="query")
+    @blp.arguments(FormatArgs(), location="query")
     @blp.doc(responses=FORMATS_200)
     @problem(blp, 404, "No such report")
     def get(self, args, report_id):

@@ -1,6 +1,6 @@
 """Strict marshmallow fields: JSON types are not coerced (no "1" for 1, no 0 for false)."""
 from marshmallow import ValidationError, fields
-from marshmallow.validate import Range
+from marshmallow.validate import Range, Regexp
 
 from service.core.time import format_utc, parse_rfc3339
 
@@ -43,3 +43,14 @@ class OffsetDateTime(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return value if value is None or isinstance(value, str) else format_utc(value)
+
+
+class Whole(Regexp):
+    """A pattern the whole value must match. Python's `$` also matches before a final newline, so that
+    Regexp took "RU\n" for a country; the pattern stays written with `$` for the OpenAPI document,
+    where (as in every ECMAScript-style validator) it means the end of the text."""
+
+    def __call__(self, value: str) -> str:
+        if self.regex.fullmatch(value) is None:
+            raise ValidationError(self._format_error(value))
+        return value

@@ -15,11 +15,11 @@ from service.core.rules.categories import CATEGORIES
 from service.core.rules.engine import VERDICTS
 from service.core.rules.model import polygon_area, polygon_shape
 from service.web.schemas.events import StrictSchema
-from service.web.schemas.fields import OffsetDateTime, StrictFloat
+from service.web.schemas.fields import OffsetDateTime, StrictFloat, Whole
 
-POLICY_ID = Regexp(r"^[a-z0-9][a-z0-9.-]{2,127}$",
+POLICY_ID = Whole(r"^[a-z0-9][a-z0-9.-]{2,127}$",
                    error="Use 3-128 characters of a-z 0-9 . - starting with a letter or digit.")
-ZONE_ID = Regexp(r"^[a-z0-9][a-z0-9._-]{0,63}$",
+ZONE_ID = Whole(r"^[a-z0-9][a-z0-9._-]{0,63}$",
                  error="Use 1-64 characters of a-z 0-9 . _ - starting with a letter or digit.")
 MAX_DEPTH_KM = 2000
 MAX_ZONES = 100

@@ -1,11 +1,11 @@
 """Query parameters of the auditor's event list and export (contract §8); a bad value is a 400 naming it."""
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
-from marshmallow.validate import Length, OneOf, Range, Regexp
+from marshmallow.validate import Length, OneOf, Range
 
 from service.core.rules.categories import ALL_CATEGORIES
 from service.core.rules.engine import SEVERITIES, SEVERITY_OF_RULE, VERDICTS
 from service.web.schemas.events import REVIEW_DECISIONS
-from service.web.schemas.fields import OffsetDateTime
+from service.web.schemas.fields import OffsetDateTime, Whole
 
 REVIEW_STATUSES = ("open", *REVIEW_DECISIONS)  # open: no review yet
 Text = Length(1, 128)
@@ -36,7 +36,7 @@ class EventFilterArgs(Schema):
     family = fields.String(validate=Text)
     reporter = fields.String(validate=Text)
     category = fields.String(validate=OneOf(sorted(ALL_CATEGORIES)))
-    target_country = fields.String(validate=Regexp(r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code."),
+    target_country = fields.String(validate=Whole(r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code."),
                                    metadata={"description": "the computed country"})
     policy_version = fields.String(validate=Text)
     review_status = fields.String(validate=OneOf(REVIEW_STATUSES))

@@ -1,0 +1,62 @@
+"""What one report costs PostgreSQL, counted on the wire: the design of the write path, guarded.
+
+Not a timing: a count of the statements and round trips a single POST /v1/events sends once the worker
+is warm (rules and the key known), through a proxy that reads the protocol (tests/pg_wire.py).
+"""
+import pytest
+from sqlalchemy.engine import make_url
+
+from service import create_app
+from service.keys.store import create_key
+
+from ..conftest import GENEROUS_RATE_LIMITS
+from ..helpers import make_event
+from ..pg_wire import WireCounter
+
+# Statements (each row of a table is one execution of that table's prepared INSERT): BEGIN, the rules'
+# generation and the reserved entry ids; then the two entries, their two queue rows, the version and the
+# head (this report finds nothing, so no rule rows); COMMIT.
+MAX_STATEMENTS = 10
+MAX_ROUND_TRIPS = 2  # ids and the check; then every row and the commit
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_factory(request):
+    return request.getfixturevalue("postgres_factory")
+
+
+@pytest.fixture
+def counted(database_url, signing_key_path):
+    url = make_url(database_url)
+    counter = WireCounter((url.host or "127.0.0.1", url.port or 5432))
+    proxied = url.set(host="127.0.0.1", port=counter.port, query={**url.query, "sslmode": "disable"})
+    app = create_app({"TESTING": True, "DATABASE_URL": proxied.render_as_string(hide_password=False),
+                      "LEDGER_SIGNING_KEY": signing_key_path, **GENEROUS_RATE_LIMITS})
+    with app.app_context(), app.extensions["db_sessions"]() as session, session.begin():
+        key = create_key(session, "ops-counted", "reporter")
+    yield app, {"Authorization": f"Bearer {key}"}, counter
+    app.extensions["db_engine"].dispose()
+    counter.close()
+
+
+def test_one_report_is_two_round_trips(counted):
+    app, headers, counter = counted
+    client = app.test_client()
+    for n in range(3):  # a warm worker: the rule set read, the key known, connections open
+        assert client.post("/v1/events", json=make_event(f"warm-{n}"), headers=headers).status_code == 201
+    with counter.measuring() as sent:
+        answer = client.post("/v1/events", json=make_event("counted"), headers=headers)
+    assert answer.status_code == 201, answer.get_json()
+    assert sent["round_trips"] <= MAX_ROUND_TRIPS, dict(sent)
+    assert sent["statements"] <= MAX_STATEMENTS, dict(sent)
+
+
+def test_a_replayed_report_is_answered_from_what_is_stored(counted):
+    """The rare path costs more, and still answers the original (the unique key refused the insert)."""
+    app, headers, counter = counted
+    client = app.test_client()
+    first = client.post("/v1/events", json=make_event("twice"), headers=headers)
+    with counter.measuring() as sent:
+        again = client.post("/v1/events", json=make_event("twice"), headers=headers)
+    assert (first.status_code, again.status_code) == (201, 200) and again.get_json() == first.get_json()
+    assert sent["round_trips"] > MAX_ROUND_TRIPS
