@@ -14,6 +14,8 @@ ORDER = ("README.md", "docs/api.md", "docs/judging.md", "docs/policies.md", "doc
          "docs/threat-model.md", "docs/operations.md", "docs/resilience.md", "docs/performance.md")
 SHELLS = {"sh", "bash", "shell", "console"}
 RUN, NOT_RUN = re.compile(r"<!-- walkthrough -->"), re.compile(r"<!-- not run: (\S.*?) -->")
+# A line that looks like a command a reader would type, in a fence that does not say it is shell.
+COMMAND = re.compile(r"\s*(\$ |\.venv/|curl |make |flask |python |pip |docker |[A-Z_]+=\S* )")
 STATUS_EXPECTED = re.compile(r"# -> (\d{3})\s*$")  # what a command printing %{http_code} says it gets
 
 
@@ -72,8 +74,8 @@ def blocks(document: str) -> list[Block]:
 
 
 def check_marked(block: Block) -> None:
-    if not block.language:
-        raise MarkingError(f"{block.where}: a fence without a language (sh, json, yaml, …)")
+    if not block.language and any(COMMAND.match(line) for line in block.text.splitlines()):
+        raise MarkingError(f"{block.where}: commands in a fence without a language: tag it sh and mark it")
     if block.language in SHELLS and block.marker is None:
         raise MarkingError(f"{block.where}: a shell block needs '<!-- walkthrough -->' or "
                            "'<!-- not run: why -->' on the line before its fence")

@@ -9,23 +9,29 @@ import os
 import signal
 import subprocess
 import time
+from dataclasses import fields
 
 import pytest
 import requests
+
+from service.config import Settings
 
 from ..walkthrough import REPO, script, walkthrough_blocks
 from .conftest import free_port
 
 # Not linked: the reader's own state. A fresh var/ is the point; .git is not needed to run anything.
 NOT_LINKED = {"var", ".git"}
+# What a test run may have set that a reader's shell would not: every variable Settings reads, but the
+# two the test chooses.
+SERVICE_VARIABLES = {setting.name.upper() for setting in fields(Settings)} - {"PORT", "WEB_CONCURRENCY"}
 
 
 @pytest.fixture
-def database(tmp_path):
-    """What `make run` uses by default: SQLite under the checkout's var/. The walk-through takes
+def database():
+    """None: what `make run` uses by default, SQLite in the checkout's var/. The walk-through takes
     about as long again on PostgreSQL, so the suite runs it once; to follow it on PostgreSQL, set
     WALKTHROUGH_DATABASE_URL to an empty database (`make run`'s migrate step builds it)."""
-    return os.environ.get("WALKTHROUGH_DATABASE_URL") or f"sqlite:///{tmp_path / 'checkout' / 'var' / 'audit.db'}"
+    return os.environ.get("WALKTHROUGH_DATABASE_URL")
 
 
 @pytest.fixture
@@ -70,14 +76,13 @@ def test_the_walkthrough_runs_top_to_bottom_on_a_fresh_make_run(checkout, databa
     walkthrough = walkthrough_blocks()
     assert len(walkthrough) > 10 and walkthrough[0].document == "README.md"
     port = free_port()
-    # The reader's environment: nothing set but the port, as after `export PORT=…`. DATABASE_URL and
-    # LEDGER_SIGNING_KEY are spelled out because the checkout's service/ is a link: its defaults would
-    # resolve to the repository's own var/, not this checkout's.
-    env = {key: value for key, value in os.environ.items()
-           if key not in {"DATABASE_URL", "LEDGER_SIGNING_KEY", "LEDGER_ORIGIN", "PROMETHEUS_MULTIPROC_DIR",
-                          "RATE_LIMIT", "RATE_LIMIT_BATCH", "RATE_LIMIT_STORAGE_URI", "EMBEDDED_SEQUENCER"}}
-    env.update(PORT=str(port), DATABASE_URL=database, LEDGER_SIGNING_KEY=str(checkout / "var" / "ledger-signing.key"),
-               WEB_CONCURRENCY="2")
+    # The reader's environment: nothing of the service's set but the port, as after `export PORT=…`,
+    # so the shell's commands find var/ by the defaults (under the working directory) and `make run`
+    # by the Makefile's; the two must agree.
+    env = {key: value for key, value in os.environ.items() if key not in SERVICE_VARIABLES}
+    env.update(PORT=str(port), WEB_CONCURRENCY="2")
+    if database:
+        env["DATABASE_URL"] = database
     log = tmp_path / "make-run.log"
     with open(log, "wb") as output:
         server = subprocess.Popen(["make", "run"], cwd=checkout, env=env, stdout=output, stderr=subprocess.STDOUT,

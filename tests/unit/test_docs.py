@@ -1,9 +1,13 @@
 """The README is a short front door, the docs stay inside the repository, and every shell block is marked."""
 import re
+import subprocess
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from ..walkthrough import ORDER, REPO, MarkingError, blocks, check_marked, documents, walkthrough_blocks
+from ..walkthrough import (ORDER, REPO, Block, MarkingError, blocks, check_marked, documents, script,
+                           walkthrough_blocks)
 
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)\)")
 
@@ -64,3 +68,36 @@ def test_an_unmarked_shell_block_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(walkthrough, "REPO", tmp_path)
     with pytest.raises(MarkingError, match="README.md:3"):
         check_marked(walkthrough.blocks("README.md")[0])
+
+
+class _Statuses(BaseHTTPRequestHandler):
+    def do_GET(self):  # noqa: N802 - http.server's name
+        self.send_response(200 if self.path == "/" else 404)
+        self.end_headers()
+        self.wfile.write(b"{}\n")
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.mark.parametrize("text, passes", [
+    ("curl -s $BASE/", True),
+    ("curl -s $BASE/missing", False),  # an HTTP error fails the walk-through
+    ("curl -s -o /dev/null -w '%{http_code}\\n' $BASE/missing   # -> 404", True),  # unless it is the point
+    ("curl -s -o /dev/null -w '%{http_code}\\n' $BASE/   # -> 404", False),
+    ("echo | curl -s -w '%{http_code}\\n' $BASE/missing  # -> 404\ncurl -s -w '%{http_code}\\n' $BASE/  # -> 200", True),
+    ("echo $NEVER_SET", False),
+    ("KEY=$(false | tail -1)", False),
+])
+def test_the_walkthrough_script_fails_on_what_a_reader_would_trip_over(text, passes, tmp_path):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Statuses)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        block = Block("X.md", 1, "sh", text, "walkthrough")
+        bash = f"BASE=http://127.0.0.1:{server.server_port}\n" + script([block], tmp_path / "s", tmp_path / "n")
+        result = subprocess.run(["bash", "-c", bash], capture_output=True, text=True, timeout=30)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert (result.returncode == 0) == passes, result.stderr
+    assert ("=== walk-through complete" in result.stderr) == passes
