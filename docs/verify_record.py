@@ -1,7 +1,9 @@
 """Check one record of a strike-audit service from outside, trusting neither its code nor its database.
 
 Written from the specifications alone (RFC 9162 §2.1.3.2 and §2.1.4.2, C2SP signed-note and
-tlog-checkpoint), with only the standard library and `cryptography`. Exits 0 if every check holds.
+tlog-checkpoint), with only the standard library and `cryptography` (pip install cryptography).
+Exits 0 if every check holds. Usage (docs/ledger.md):
+    python verify_record.py BASE_URL EVENT_ID AUDITOR_KEY --verifier-key KEY [--previous-checkpoint FILE]
 """
 import argparse
 import base64
@@ -11,8 +13,11 @@ import sys
 import urllib.error
 import urllib.request
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+try:
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+except ImportError:  # the one package beyond the standard library: say so rather than show a traceback
+    sys.exit("verify_record.py needs the cryptography package: pip install cryptography")
 
 b64d = base64.b64decode
 

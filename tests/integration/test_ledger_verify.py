@@ -286,7 +286,7 @@ def _sign_next_with(app, client, keys, signer: sequencer.Signer, source_id: str)
 
 def test_a_rotated_key_is_trusted_after_the_old_one_and_never_before_it(ledger, app, client, keys, runner,
                                                                         tmp_path):
-    """README's rotation: a new key under a new name signs from some size on; verify takes both keys,
+    """docs/ledger.md's rotation: a new key under a new name signs from some size on; verify takes both keys,
     oldest first, and names a checkpoint the retired key signs after the new one has taken over."""
     old = app.extensions["ledger_signer"]
     new = sequencer.Signer("test.strike-audit.local/ledger-2", Ed25519PrivateKey.generate())
