@@ -1,28 +1,23 @@
-"""Report figures, two ways that share nothing but the layout (document.assemble):
-
-- `compute_report`: SQL aggregation over the tables, restricted to rows whose ledger entries sit
-  below the checkpoint's tree size; this is how reports are made.
-- `recompute_from_ledger`: a replay of the ledger entries' canonical bytes; this is how they are checked.
+"""Report figures by SQL aggregation over the tables, restricted to rows whose ledger entries sit below
+the checkpoint's tree size: how reports are made. replay.py recomputes them from the ledger entries
+alone (how they are checked); the two share nothing but document.assemble and what it hands on to.
 """
-import json
-from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Column, MetaData, Table, and_, case, func, insert, literal, or_, select, tuple_
+from sqlalchemy import Column, MetaData, Table, and_, case, func, insert, literal, or_, select, tuple_, union
 from sqlalchemy.orm import Session, aliased
 
 from service.audit.tables import Review
-from service.core.ledger import merkle
-from service.core.ledger.canonical import leaf_hash
 from service.core.rules.engine import SEVERITIES, SEVERITY_OF_RULE
-from service.core.rules.model import Policy
-from service.core.time import parse_rfc3339
 from service.events.tables import Evaluation, Event, EventRule
-from service.ledger.tables import Checkpoint, Leaf, LedgerEntry
+from service.ledger.tables import Checkpoint, Leaf
 from service.policies.tables import Munition, PolicyVersion
 from service.reports.document import FLAGGED, SEVERITY_KEYS, Group, assemble, policy_view
+from service.reports.judgements import Judgements
 from service.reports.periods import Period, weeks_between
+from service.reports.revisions import EventState, Key, RecordedReview, RevisionBasis, Superseded
+from service.reports.tables import Report
 
 RANK = case(*[(EventRule.rule_id.in_([r for r, s in SEVERITY_OF_RULE.items() if s == severity]), rank)
               for rank, severity in enumerate(SEVERITIES)], else_=len(SEVERITIES))
@@ -34,13 +29,21 @@ def _below(entry_id, tree_size: int):
             .correlate_except(Leaf).exists())
 
 
-def _heads(period: Period, tree_size: int):
-    """Latest judged version of each event as of the checkpoint, with its evaluation and review status."""
+def _period_keys(period: Period):
+    """(reporter, source_event_id) of every event with some version in the period."""
+    version = aliased(Event)
+    return select(version.reporter, version.source_event_id).where(
+        version.occurred_at >= period.start, version.occurred_at < period.end)
+
+
+def _heads(period: Period, tree_size: int, keys: tuple[Key, ...] | None = None):
+    """Latest judged version of each event as of the checkpoint, with its evaluation and review status;
+    `keys`: of those events only."""
     # Only an event with some version in the period can have its latest one there: finding those
     # first (by the occurred_at index) keeps the grouping to the period's events, not every event.
-    version = aliased(Event)
-    in_period = select(version.reporter, version.source_event_id).where(
-        version.occurred_at >= period.start, version.occurred_at < period.end)
+    in_period = _period_keys(period)
+    if keys is not None:
+        in_period = in_period.where(tuple_(*in_period.selected_columns).in_(keys))
     judged = (select(Event.reporter, Event.source_event_id, func.max(Event.version).label("version"))
               .join(Evaluation, Evaluation.event_id == Event.id)
               .where(_below(Evaluation.ledger_entry_id, tree_size),
@@ -87,12 +90,14 @@ def _materialized(session: Session, query) -> Iterator[Table]:
         table.drop(connection)
 
 
-def compute_report(session: Session, period: Period, checkpoint: Checkpoint) -> dict:
+def compute_report(session: Session, period: Period, checkpoint: Checkpoint, kind: str | None = None) -> dict:
+    """`kind` (weekly or monthly): the report as the next revision of that scheduled period."""
+    revision = revision_basis(session, kind, period, checkpoint.tree_size) if kind else None
     with _materialized(session, _heads(period, checkpoint.tree_size)) as heads:
-        return _figures(session, period, checkpoint, heads)
+        return _figures(session, period, checkpoint, heads, revision)
 
 
-def _figures(session: Session, period: Period, checkpoint: Checkpoint, heads) -> dict:
+def _figures(session: Session, period: Period, checkpoint: Checkpoint, heads, revision) -> dict:
     n = checkpoint.tree_size
     weeks = weeks_between(period.start, period.end)
     week = case(*[(heads.c.occurred_at < start, i - 1) for i, start in enumerate(weeks) if i], else_=len(weeks) - 1) \
@@ -111,65 +116,99 @@ def _figures(session: Session, period: Period, checkpoint: Checkpoint, heads) ->
                              .where(heads.c.verdict.in_(FLAGGED))).mappings()
     flagged = [{**row, "policy_version": row["policy_id"], "severity": SEVERITY_KEYS[row["severity_rank"]]}
                for row in listed]
-    policies = session.scalars(select(PolicyVersion).where(
-        _below(PolicyVersion.ledger_entry_id, n), PolicyVersion.effective_from < period.end,
-        or_(PolicyVersion.effective_to.is_(None), PolicyVersion.effective_to > period.start)))
-    return assemble(period, n, checkpoint.root_hash, checkpoint.signed_at,
-                    [policy_view(p.id, p.sha256, p.effective_from, p.effective_to) for p in policies],
-                    groups, by_rule, flagged)
+    policies = [policy_view(p.id, p.sha256, p.effective_from, p.effective_to)
+                for p in policies_in_force(session, period, n)]
+    return assemble(period, n, checkpoint.root_hash, checkpoint.signed_at, policies, groups, by_rule, flagged,
+                    _judgements(session, heads, n), revision)
 
 
-def _replay(session: Session, tree_size: int):
-    """Every entry below tree_size, in leaf order, parsed from its canonical bytes; also the root they hash to."""
-    rows = session.execute(select(LedgerEntry.canonical).join(Leaf, Leaf.entry_id == LedgerEntry.id)
-                           .where(Leaf.leaf_index < tree_size).order_by(Leaf.leaf_index)).scalars().all()
-    return [json.loads(data) for data in rows], merkle.root_from_leaves([leaf_hash(data) for data in rows])
+def policies_in_force(session: Session, period: Period, tree_size: int) -> list[PolicyVersion]:
+    """Versions in force during the period, as published below tree_size."""
+    return session.scalars(select(PolicyVersion).where(
+        _below(PolicyVersion.ledger_entry_id, tree_size), PolicyVersion.effective_from < period.end,
+        or_(PolicyVersion.effective_to.is_(None), PolicyVersion.effective_to > period.start))).all()
 
 
-def recompute_from_ledger(session: Session, period: Period, tree_size: int) -> dict:
-    """The same report from the ledger entries alone (plus the munition catalog and the signing time)."""
-    entries, root = _replay(session, tree_size)
-    versions, latest, evaluations, statuses, policies = {}, {}, {}, {}, []
-    for entry in entries:
-        kind = entry["entry_type"]
-        if kind in ("event_received", "correction"):
-            versions[entry["event_id"]] = entry
-        elif kind == "evaluation":
-            evaluations[entry["event_id"]] = entry  # the newest evaluation of a version wins
-            version = versions[entry["event_id"]]
-            key = (version["reporter"], version["source_event_id"])
-            if key not in latest or versions[latest[key]]["version"] <= version["version"]:
-                latest[key] = entry["event_id"]
-        elif kind == "review":
-            version = versions[entry["event_id"]]
-            statuses[(version["reporter"], version["source_event_id"])] = entry["status"]
-        elif kind == "policy_published":
-            policies.append(entry)
-    families = dict(session.execute(select(Munition.code, Munition.family)).all())
-    weeks = weeks_between(period.start, period.end)
-    tally, by_rule, flagged = Counter(), Counter(), []
-    for key, event_id in latest.items():
-        version, evaluation = versions[event_id], evaluations[event_id]
-        payload = version["payload"]
-        occurred_at = parse_rfc3339(payload["occurred_at"])
-        if not period.start <= occurred_at < period.end:
-            continue
-        found = {f["severity"] for f in evaluation["findings"]}
-        severity = next((s for s in SEVERITIES if s in found), "none")
-        week = max(i for i, start in enumerate(weeks) if start <= occurred_at)
-        tally[(evaluation["verdict"], severity, families.get(payload["weapon"]["munition"], "unknown"),
-               version["reporter"], payload["target"]["category"], week, version["version"] > 1)] += 1
-        by_rule.update({f["rule_id"] for f in evaluation["findings"]})
-        if evaluation["verdict"] in FLAGGED:
-            flagged.append({"event_id": event_id, "source_event_id": version["source_event_id"],
-                            "reporter": version["reporter"], "occurred_at": occurred_at,
-                            "received_at": parse_rfc3339(version["received_at"]), "verdict": evaluation["verdict"],
-                            "policy_version": evaluation["policy_version"], "severity": severity,
-                            "review_status": statuses.get(key, "open"), "findings": evaluation["findings"],
-                            "lat": payload["target"]["lat"], "lon": payload["target"]["lon"]})
-    in_force = [Policy.from_document(p["document"]) for p in policies]
-    signed_at = session.scalars(select(Checkpoint.signed_at).where(Checkpoint.tree_size == tree_size)).one()
-    return assemble(period, tree_size, root, signed_at,
-                    [policy_view(p.id, p.sha256, p.effective_from, p.effective_to) for p in in_force
-                     if p.effective_from < period.end and (p.effective_to is None or p.effective_to > period.start)],
-                    [Group(*key, count) for key, count in tally.items()], by_rule, flagged)
+def _judgements(session: Session, heads, tree_size: int) -> Judgements:
+    """Events per review status, and each reviewed event's latest review (reviews, events by key)."""
+    by_status = dict(session.execute(select(heads.c.review_status, func.count()).group_by(heads.c.review_status)).all())
+    reviewed_version, review = Event.__table__.alias("reviewed_version"), aliased(Review)  # any version: as in _heads
+    latest = (select(func.max(review.id)).join(reviewed_version, reviewed_version.c.id == review.event_id)
+              .where(reviewed_version.c.reporter == heads.c.reporter,
+                     reviewed_version.c.source_event_id == heads.c.source_event_id,
+                     _below(review.ledger_entry_id, tree_size))
+              .correlate(heads).scalar_subquery())
+    rows = session.execute(select(heads.c.event_id, heads.c.source_event_id, heads.c.reporter, heads.c.occurred_at,
+                                  heads.c.verdict, heads.c.review_status, Review.reviewer, Review.comment,
+                                  Review.created_at)
+                           .join(Review, Review.id == latest).where(heads.c.review_status != "open")).mappings()
+    reviewed = [{**{k: row[k] for k in ("event_id", "source_event_id", "reporter", "occurred_at", "verdict",
+                                        "review_status")},
+                 "latest_review": {"status": row["review_status"], "reviewer": row["reviewer"],
+                                   "comment": row["comment"], "recorded_at": row["created_at"]}} for row in rows]
+    return Judgements(by_status, reviewed)
+
+
+# What a revision compares (revisions.py): the revision it supersedes, the events touched since then,
+# their states then and now, and the reviews recorded since.
+
+def revision_basis(session: Session, kind: str, period: Period, tree_size: int) -> RevisionBasis:
+    superseded = superseded_revision(session, kind, period, tree_size)
+    if superseded is None:
+        return RevisionBasis(kind, None)
+    since = superseded.tree_size
+    touched = touched_events(session, period, since, tree_size)
+    return RevisionBasis(kind, superseded, _states(session, period, since, touched),
+                         _states(session, period, tree_size, touched),
+                         _reviews_since(session, period, since, tree_size),
+                         tuple(p.id for p in policies_in_force(session, period, since)))
+
+
+def superseded_revision(session: Session, kind: str, period: Period, tree_size: int) -> Superseded | None:
+    """The period's newest stored revision whose report_generated entry lies below tree_size (compliance_reports)."""
+    report = session.scalars(select(Report).where(
+        Report.kind == kind, Report.period_from == period.start, Report.period_to == period.end,
+        _below(Report.ledger_entry_id, tree_size)).order_by(Report.revision.desc()).limit(1)).first()
+    return None if report is None else Superseded(report.id, report.revision, report.sha256, report.tree_size)
+
+
+def _between(entry_id, since: int, tree_size: int):
+    return (select(Leaf.entry_id).where(Leaf.entry_id == entry_id, Leaf.leaf_index >= since,
+                                        Leaf.leaf_index < tree_size).correlate_except(Leaf).exists())
+
+
+def touched_events(session: Session, period: Period, since: int, tree_size: int) -> list[Key]:
+    """Events with some version in the period and a version, evaluation or review entry in
+    [since, tree_size) (events, evaluations, reviews, ledger_leaves); every other event of the period
+    is as it was at `since`."""
+    key = (Event.reporter, Event.source_event_id)
+    of_period = tuple_(*key).in_(_period_keys(period))
+    versions = select(*key).where(of_period, _between(Event.ledger_entry_id, since, tree_size))
+    evaluated = (select(*key).join(Evaluation, Evaluation.event_id == Event.id)
+                 .where(of_period, _between(Evaluation.ledger_entry_id, since, tree_size)))
+    reviewed = (select(*key).join(Review, Review.event_id == Event.id)
+                .where(of_period, _between(Review.ledger_entry_id, since, tree_size)))
+    return sorted(tuple(row) for row in session.execute(union(versions, evaluated, reviewed)))
+
+
+def _states(session: Session, period: Period, tree_size: int, keys: list[Key]) -> dict[Key, EventState]:
+    """Those events' latest judged versions as of tree_size, for those in the period then (_heads)."""
+    states = {}
+    for start in range(0, len(keys), 1000):  # bound parameters stay far below both databases' limits
+        heads = _heads(period, tree_size, tuple(keys[start:start + 1000]))
+        for row in session.execute(select(heads.c.event_id, heads.c.source_event_id, heads.c.reporter,
+                                          heads.c.version, heads.c.verdict, heads.c.review_status)):
+            states[row.reporter, row.source_event_id] = EventState(*row)
+    return states
+
+
+def _reviews_since(session: Session, period: Period, since: int, tree_size: int) -> list[RecordedReview]:
+    """Reviews of the period's events whose entries lie in [since, tree_size), in leaf order (reviews,
+    events, ledger_leaves)."""
+    rows = session.execute(select(Event.reporter, Event.source_event_id, Review.event_id, Review.status,
+                                  Review.reviewer, Review.comment, Review.created_at)
+                           .join(Event, Event.id == Review.event_id).join(Leaf, Leaf.entry_id == Review.ledger_entry_id)
+                           .where(Leaf.leaf_index >= since, Leaf.leaf_index < tree_size,
+                                  tuple_(Event.reporter, Event.source_event_id).in_(_period_keys(period)))
+                           .order_by(Leaf.leaf_index))
+    return [RecordedReview((r.reporter, r.source_event_id), *r[2:]) for r in rows]
