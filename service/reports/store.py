@@ -123,15 +123,14 @@ def revision_status(report: Report, revisions_of_period: list[Report]) -> dict:
     so computed when it is shown."""
     successor = next((r for r in revisions_of_period if r.supersedes == report.id), None)
     latest = max(revisions_of_period, key=lambda r: r.revision)
-    return {"revision": report.revision, "supersedes": report.supersedes,
-            "superseded_by": None if successor is None else successor.id,
+    return {"superseded_by": None if successor is None else successor.id,
             "latest": {"id": latest.id, "revision": latest.revision}}
 
 
 def summary(report: Report, status: dict) -> dict:
     return {"id": report.id, "kind": report.kind, "period": report.document["period"], "sha256": report.sha256,
             "tree_size": report.tree_size, "created_at": format_utc(report.created_at),
-            "created_by": report.created_by, **status}
+            "created_by": report.created_by, "revision": report.revision, "supersedes": report.supersedes, **status}
 
 
 def listed(session: Session, label: str | None = None) -> list[dict]:

@@ -35,8 +35,8 @@ def _formatted(document: dict, fmt: str, shown: dict | None = None):
     return Response(RENDERERS[fmt]({**document, **(shown or {})}), mimetype=MEDIA[fmt])
 
 
-def _links(report_id: int, label: str | None, status: dict) -> str:
-    links = [(status["supersedes"], "predecessor-version"), (status["superseded_by"], "successor-version"),
+def _links(supersedes: int | None, label: str | None, status: dict) -> str:
+    links = [(supersedes, "predecessor-version"), (status["superseded_by"], "successor-version"),
              (status["latest"]["id"], "latest-version")]
     found = [f'</v1/reports/{target}>; rel="{rel}"' for target, rel in links if target is not None]
     if label is not None:
@@ -92,8 +92,8 @@ class ReportById(MethodView):
         with sessions()() as session:
             report = store.report_or_404(session, report_id)
             status = store.revision_status(report, store.revisions_of(session, report))
-            document, label = report.document, report.label
+            document, label, supersedes = report.document, report.label, report.supersedes
         note_read(1)
         response = _formatted(document, args["format"], {"id": report_id, **status})
-        response.headers["Link"] = _links(report_id, label, status)
+        response.headers["Link"] = _links(supersedes, label, status)
         return response
