@@ -68,7 +68,7 @@ def _outcome(kind: str, period: Period, report: Report, created: bool, revision:
     if revision is None or revision["supersedes"] is None:
         return f"Stored {where}, {figures}"
     changes = revision["changes"]
-    counted = ", ".join(f"{len(changes[name])} {name.replace('_', ' ')}" for name in (
+    counted = ", ".join(f"{name.replace('_', ' ')}: {len(changes[name])}" for name in (
         "events_added", "events_removed", "versions_corrected", "verdicts_changed", "reviews_recorded",
         "policy_versions_added") if changes[name])
     return f"Stored {where}, superseding report {report.supersedes}: {counted}; {figures}"
