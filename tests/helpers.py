@@ -3,7 +3,7 @@ import copy
 
 from sqlalchemy import func, select
 
-from service.events.tables import Evaluation, Event
+from service.events.tables import Event, EventHead, EventRule
 from service.ledger.tables import LedgerEntry
 
 BASE_EVENT = {
@@ -37,7 +37,7 @@ def make_event(source_event_id: str = "ops-2024-000123", **changes) -> dict:
 def row_counts(app) -> dict:
     with app.extensions["db_sessions"]() as session:
         return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                for model in (Event, Evaluation, LedgerEntry)}
+                for model in (Event, EventHead, EventRule, LedgerEntry)}
 
 
 def submit_all(client, keys, events: dict) -> dict:

@@ -1,7 +1,7 @@
 """report revisions; event_heads by source_event_id
 
 Revision ID: 0010
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-01 00:00:00
 """
 import sqlalchemy as sa
@@ -13,7 +13,7 @@ APPEND_ONLY = ("compliance_reports",)
 SCHEDULED = sa.text("kind <> 'on_demand'")
 
 revision = '0010'
-down_revision = '0006'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 

@@ -10,7 +10,6 @@ from service.core.time import format_utc, utcnow
 from service.ledger import sequencer
 from service.ledger.entries import append_entry, ledger_ref
 from service.ledger.tables import LedgerEntry
-from service.ledger.tree import latest_checkpoint
 from service.reports import revisions
 from service.reports.compute import compute_report, policies_in_force, touched_events
 from service.reports.periods import Period
@@ -19,9 +18,8 @@ from service.reports.tables import Report
 
 def current_report(sessions: sessionmaker, signer: sequencer.Signer, period: Period) -> dict:
     """The report as of a checkpoint signed now, so that it covers everything stored so far."""
-    sequencer.integrate_all(sessions, signer)
-    with sessions() as session:
-        return compute_report(session, period, latest_checkpoint(session))
+    with sequencer.integrated_snapshot(sessions, signer) as (session, checkpoint):
+        return compute_report(session, period, checkpoint)
 
 
 def _of_period(kind: str, period: Period):
@@ -76,9 +74,10 @@ def generate_scheduled(sessions: sessionmaker, signer: sequencer.Signer, kind: s
                        period: Period, created_by: str) -> tuple[Report, bool]:
     """(report, created): the period's first report, or its next revision when something of the period
     arrived, was corrected or was reviewed since the latest one; else the latest one, storing nothing."""
-    sequencer.integrate_all(sessions, signer)
-    with sessions() as session:
-        checkpoint, latest = latest_checkpoint(session), latest_revision(session, kind, period)
+    with sequencer.integrated_snapshot(sessions, signer) as (session, checkpoint):
+        latest = latest_revision(session, kind, period)
+        if latest is not None:
+            session.expunge(latest)  # answered as loaded here: the snapshot's end must not expire it
         if latest is not None and not _has_new_data(session, latest, period, checkpoint.tree_size):
             return latest, False
         document = compute_report(session, period, checkpoint, kind)
