@@ -20,10 +20,11 @@ from service.reports.tables import Report
 CHUNK = 1000  # ids bound per statement: far below both databases' parameter limits
 
 
-def compute_report(session: Session, period: Period, checkpoint: Checkpoint, kind: str | None = None) -> dict:
+def compute_report(session: Session, period: Period, checkpoint: Checkpoint,
+                   revision: RevisionBasis | None = None) -> dict:
     """The figures from the event heads, in a transaction that sees exactly what `checkpoint` covers
     (ledger.sequencer.integrated_snapshot): every head is then the latest version as of that checkpoint.
-    `kind` (weekly or monthly): the report as the next revision of that scheduled period."""
+    `revision` (revision_basis): the report as the next revision of a scheduled period."""
     in_period = (EventHead.occurred_at >= period.start, EventHead.occurred_at < period.end)
     weeks = weeks_between(period.start, period.end)
     week = case(*[(EventHead.occurred_at < start, i - 1) for i, start in enumerate(weeks) if i],
@@ -52,7 +53,6 @@ def compute_report(session: Session, period: Period, checkpoint: Checkpoint, kin
     n = checkpoint.tree_size
     policies = [policy_view(p.id, p.sha256, p.effective_from, p.effective_to)
                 for p in policies_in_force(session, period, n)]
-    revision = revision_basis(session, kind, period, n) if kind else None
     return assemble(period, n, checkpoint.root_hash, checkpoint.signed_at, policies, groups, by_rule, flagged,
                     _judgements(session, period), revision)
 
@@ -173,17 +173,19 @@ def _states_then(session: Session, period: Period, since: int, touched: dict[str
 
 def _reviews_since(session: Session, touched: set[str], since: int, tree_size: int) -> list[RecordedReview]:
     """Reviews of those events whose entries lie in [since, tree_size), in leaf order; the comment is read
-    from the entry (reviews, ledger_leaves, ledger_entries, event_heads)."""
-    rows = session.execute(select(Review.head_id, EventHead.reporter, EventHead.source_event_id, Review.event_id,
-                                  Review.status, Review.reviewer, LedgerEntry.canonical)
-                           .join(Leaf, Leaf.entry_id == Review.ledger_entry_id)
-                           .join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id)
-                           .join(EventHead, EventHead.id == Review.head_id)
-                           .where(Leaf.leaf_index >= since, Leaf.leaf_index < tree_size).order_by(Leaf.leaf_index))
+    from the entry (reviews by head id, ledger_leaves, ledger_entries, event_heads)."""
+    found = []
+    for chunk in _chunks(touched):
+        found += session.execute(select(Leaf.leaf_index, EventHead.reporter, EventHead.source_event_id,
+                                        Review.event_id, Review.status, Review.reviewer, LedgerEntry.canonical)
+                                 .join(Leaf, Leaf.entry_id == Review.ledger_entry_id)
+                                 .join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id)
+                                 .join(EventHead, EventHead.id == Review.head_id)
+                                 .where(Review.head_id.in_(chunk), Leaf.leaf_index >= since,
+                                        Leaf.leaf_index < tree_size)).all()
     recorded = []
-    for head_id, reporter, source_id, event_id, status, reviewer, canonical in rows:
-        if head_id in touched:
-            entry = parse_json(canonical)
-            recorded.append(RecordedReview((reporter, source_id), event_id, status, reviewer, entry["comment"],
-                                           parse_rfc3339(entry["recorded_at"])))
+    for _, reporter, source_id, event_id, status, reviewer, canonical in sorted(found, key=lambda row: row[0]):
+        entry = parse_json(canonical)
+        recorded.append(RecordedReview((reporter, source_id), event_id, status, reviewer, entry["comment"],
+                                       parse_rfc3339(entry["recorded_at"])))
     return recorded

@@ -58,10 +58,6 @@ class RevisionBasis:
     policies_before: tuple[str, ...] = ()  # ids in force in the period, as of superseded.tree_size
 
 
-CHANGE_LISTS = ("events_added", "events_removed", "versions_corrected", "verdicts_changed", "reviews_recorded",
-                "policy_versions_added")
-
-
 def section(basis: RevisionBasis, counts_after: dict, policies_after: list[str]) -> dict:
     """The document's `revision`: `counts_after` holds events, corrected_events, by_verdict and
     by_review_status of the period now, as the report counts them."""
@@ -74,13 +70,18 @@ def section(basis: RevisionBasis, counts_after: dict, policies_after: list[str])
             "changes": _changes(basis, counts_after, policies_after)}
 
 
-def has_changes(revision: dict) -> bool:
-    """Whether a revision records anything new since the one it supersedes (revision 1 always does)."""
-    changes = revision["changes"]
-    return changes is None or any(changes[name] for name in CHANGE_LISTS)
+def has_changes(basis: RevisionBasis, policies_after: list[str]) -> bool:
+    """Whether a revision would record anything new since the one it supersedes (revision 1 always
+    does): decided before the report is computed, from what the revision compares."""
+    return basis.superseded is None or any(_change_lists(basis, policies_after).values())
 
 
 def _changes(basis: RevisionBasis, counts_after: dict, policies_after: list[str]) -> dict:
+    return {**_change_lists(basis, policies_after),
+            "counts": {"before": _counts_before(counts_after, basis.before, basis.after), "after": counts_after}}
+
+
+def _change_lists(basis: RevisionBasis, policies_after: list[str]) -> dict:
     before, after = basis.before, basis.after
     both = sorted(before.keys() & after.keys())
     period_events = before.keys() | after.keys()
@@ -101,7 +102,6 @@ def _changes(basis: RevisionBasis, counts_after: dict, policies_after: list[str]
              "reviewer": r.reviewer, "comment": r.comment, "recorded_at": format_utc(r.recorded_at)}
             for r in basis.reviews if r.key in period_events],
         "policy_versions_added": [p for p in policies_after if p not in basis.policies_before],
-        "counts": {"before": _counts_before(counts_after, before, after), "after": counts_after},
     }
 
 
