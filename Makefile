@@ -43,7 +43,8 @@ demo: migrate
 	$(BIN)/python -m demo --url http://127.0.0.1:$(PORT) --key "$$(cat $(DEMO_KEY_FILE))"
 
 # After `make demo`: the weekly and monthly reports before AT (default: the demo's Kharkiv summer),
-# stored, in the ledger, and written as JSON, CSV and HTML to var/reports/.
+# stored, in the ledger, and written as JSON, CSV and HTML to var/reports/; a period stored before
+# gets its next revision (<label>-r2.*, …) when its events arrived, were corrected or were reviewed since.
 AT ?= 2024-07-01
 reports: install
 	$(BIN)/flask --app service reports generate --period weekly --at $(AT) --out var/reports

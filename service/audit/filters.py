@@ -13,7 +13,7 @@ from service.events.tables import EventHead, EventRule
 from service.keys.store import Principal
 
 EQUALITY = ("verdict", "severity", "munition", "family", "reporter", "category", "target_country",
-            "policy_version", "review_status")
+            "policy_version", "review_status", "source_event_id")
 
 
 @dataclass(frozen=True)
@@ -27,6 +27,7 @@ class EventFilter:
     category: str | None = None
     target_country: str | None = None
     policy_version: str | None = None
+    source_event_id: str | None = None  # the reporter's own id: unique per reporter, not across reporters
     review_status: str | None = None
     occurred_from: datetime | None = None
     occurred_to: datetime | None = None

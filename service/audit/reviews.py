@@ -10,6 +10,10 @@ from service.events.tables import EventHead
 from service.keys.store import Principal
 from service.ledger.entries import append_entry
 
+# contract §8: what a review may decide; an event is "open" until its first review.
+REVIEW_DECISIONS = ("acknowledged", "confirmed_violation", "dismissed", "escalated")
+REVIEW_STATUSES = ("open", *REVIEW_DECISIONS)
+
 
 def add_review(sessions: sessionmaker, principal: Principal, event_id: str, status: str, comment: str) -> dict:
     with sessions() as session, session.begin():

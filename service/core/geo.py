@@ -136,3 +136,12 @@ def ukraine_outline():
 def border_outlines() -> dict:
     """{"UA": ..., "RU": ...}: the two countries' shapely geometries in lon/lat, for maps."""
     return dict(_world().outlines)
+
+
+def outlines_within(box: tuple[float, float, float, float]) -> list[tuple[str | None, object]]:
+    """(ISO_A2_EH or None, shapely geometry) of every Natural Earth country polygon that meets the
+    lon/lat box (min_lon, min_lat, max_lon, max_lat), in the data's order: the land a map draws."""
+    world, area = _world(), shapely.box(*box)
+    hits = sorted(world.countries.query(area))
+    return [(world.codes[i], world.countries.geometries[i]) for i in hits
+            if world.countries.geometries[i].intersects(area)]

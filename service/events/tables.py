@@ -61,6 +61,8 @@ class EventHead(Base):
         Index("ix_event_heads_policy_version", "policy_version", "occurred_at"),
         Index("ix_event_heads_munition", "munition", "occurred_at"),
         Index("ix_event_heads_family", "family", "occurred_at"),
+        # A reporting system looks its report up by its own id (GET /v1/events?source_event_id=).
+        Index("ix_event_heads_source_event_id", "source_event_id", "reporter"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the first version's id: stable
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), unique=True)  # the latest version

@@ -1,31 +1,30 @@
-"""Report figures, two ways that share nothing but the layout (document.assemble):
-
-- `compute_report`: SQL aggregation over the event heads, in a transaction that sees exactly what the
-  checkpoint covers; this is how reports are made.
-- `recompute_from_ledger`: a replay of the ledger entries' canonical bytes; this is how they are checked.
+"""Report figures by SQL aggregation over the event heads, in a transaction that sees exactly what the
+checkpoint covers: how reports are made. replay.py recomputes them from the ledger entries alone (how
+they are checked); the two share nothing but document.assemble and what it hands on to.
 """
-import json
-from collections import Counter
-
-from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy import case, func, literal, or_, select, union
 from sqlalchemy.orm import Session
 
-from service.core.ledger import merkle
-from service.core.ledger.canonical import leaf_hash
+from service.audit.tables import Review
 from service.core.ledger.checks import parse_json
-from service.core.rules.engine import SEVERITIES
-from service.core.rules.model import Policy
 from service.core.time import parse_rfc3339
-from service.events.tables import EventHead, EventRule
+from service.events.tables import Event, EventHead, EventRule
 from service.ledger.tables import Checkpoint, Leaf, LedgerEntry
-from service.policies.tables import Munition, PolicyVersion
+from service.policies.tables import PolicyVersion
 from service.reports.document import FLAGGED, Group, assemble, policy_view
+from service.reports.judgements import Judgements
 from service.reports.periods import Period, weeks_between
+from service.reports.revisions import EventState, Key, RecordedReview, RevisionBasis, Superseded
+from service.reports.tables import Report
+
+CHUNK = 1000  # ids bound per statement: far below both databases' parameter limits
 
 
-def compute_report(session: Session, period: Period, checkpoint: Checkpoint) -> dict:
+def compute_report(session: Session, period: Period, checkpoint: Checkpoint,
+                   revision: RevisionBasis | None = None) -> dict:
     """The figures from the event heads, in a transaction that sees exactly what `checkpoint` covers
-    (ledger.sequencer.integrated_snapshot): every head is then the latest version as of that checkpoint."""
+    (ledger.sequencer.integrated_snapshot): every head is then the latest version as of that checkpoint.
+    `revision` (revision_basis): the report as the next revision of a scheduled period."""
     in_period = (EventHead.occurred_at >= period.start, EventHead.occurred_at < period.end)
     weeks = weeks_between(period.start, period.end)
     week = case(*[(EventHead.occurred_at < start, i - 1) for i, start in enumerate(weeks) if i],
@@ -51,65 +50,142 @@ def compute_report(session: Session, period: Period, checkpoint: Checkpoint) -> 
                 "findings": parse_json(evaluation)["findings"] if evaluation is not None else []}
                for event_id, source_id, reporter, occurred, received, verdict, policy, severity, status, lat, lon,
                evaluation in rows]
-    policies = session.scalars(select(PolicyVersion).where(
-        PolicyVersion.effective_from < period.end,
-        or_(PolicyVersion.effective_to.is_(None), PolicyVersion.effective_to > period.start)))
-    return assemble(period, checkpoint.tree_size, checkpoint.root_hash, checkpoint.signed_at,
-                    [policy_view(p.id, p.sha256, p.effective_from, p.effective_to) for p in policies],
-                    groups, by_rule, flagged)
+    n = checkpoint.tree_size
+    policies = [policy_view(p.id, p.sha256, p.effective_from, p.effective_to)
+                for p in policies_in_force(session, period, n)]
+    return assemble(period, n, checkpoint.root_hash, checkpoint.signed_at, policies, groups, by_rule, flagged,
+                    _judgements(session, period), revision)
 
 
-def _replay(session: Session, tree_size: int):
-    """Every entry below tree_size, in leaf order, parsed from its canonical bytes; also the root they hash to."""
-    rows = session.execute(select(LedgerEntry.canonical).join(Leaf, Leaf.entry_id == LedgerEntry.id)
-                           .where(Leaf.leaf_index < tree_size).order_by(Leaf.leaf_index)).scalars().all()
-    return [json.loads(data) for data in rows], merkle.root_from_leaves([leaf_hash(data) for data in rows])
+def _below(entry_id, tree_size: int):
+    """Only what a checkpoint of that size covers: the entry has a leaf index below it."""
+    return (select(Leaf.entry_id).where(Leaf.entry_id == entry_id, Leaf.leaf_index < tree_size)
+            .correlate_except(Leaf).exists())
 
 
-def recompute_from_ledger(session: Session, period: Period, tree_size: int) -> dict:
-    """The same report from the ledger entries alone (plus the munition catalog and the signing time)."""
-    entries, root = _replay(session, tree_size)
-    versions, latest, evaluations, statuses, policies = {}, {}, {}, {}, []
-    for entry in entries:
-        kind = entry["entry_type"]
-        if kind in ("event_received", "correction"):
-            versions[entry["event_id"]] = entry
-        elif kind == "evaluation":
-            evaluations[entry["event_id"]] = entry  # the newest evaluation of a version wins
-            version = versions[entry["event_id"]]
-            key = (version["reporter"], version["source_event_id"])
-            if key not in latest or versions[latest[key]]["version"] <= version["version"]:
-                latest[key] = entry["event_id"]
-        elif kind == "review":
-            version = versions[entry["event_id"]]
-            statuses[(version["reporter"], version["source_event_id"])] = entry["status"]
-        elif kind == "policy_published":
-            policies.append(entry)
-    families = dict(session.execute(select(Munition.code, Munition.family)).all())
-    weeks = weeks_between(period.start, period.end)
-    tally, by_rule, flagged = Counter(), Counter(), []
-    for key, event_id in latest.items():
-        version, evaluation = versions[event_id], evaluations[event_id]
-        payload = version["payload"]
-        occurred_at = parse_rfc3339(payload["occurred_at"])
-        if not period.start <= occurred_at < period.end:
-            continue
-        found = {f["severity"] for f in evaluation["findings"]}
-        severity = next((s for s in SEVERITIES if s in found), "none")
-        week = max(i for i, start in enumerate(weeks) if start <= occurred_at)
-        tally[(evaluation["verdict"], severity, families.get(payload["weapon"]["munition"], "unknown"),
-               version["reporter"], payload["target"]["category"], week, version["version"] > 1)] += 1
-        by_rule.update({f["rule_id"] for f in evaluation["findings"]})
-        if evaluation["verdict"] in FLAGGED:
-            flagged.append({"event_id": event_id, "source_event_id": version["source_event_id"],
-                            "reporter": version["reporter"], "occurred_at": occurred_at,
-                            "received_at": parse_rfc3339(version["received_at"]), "verdict": evaluation["verdict"],
-                            "policy_version": evaluation["policy_version"], "severity": severity,
-                            "review_status": statuses.get(key, "open"), "findings": evaluation["findings"],
-                            "lat": payload["target"]["lat"], "lon": payload["target"]["lon"]})
-    in_force = [Policy.from_document(p["document"]) for p in policies]
-    signed_at = session.scalars(select(Checkpoint.signed_at).where(Checkpoint.tree_size == tree_size)).one()
-    return assemble(period, tree_size, root, signed_at,
-                    [policy_view(p.id, p.sha256, p.effective_from, p.effective_to) for p in in_force
-                     if p.effective_from < period.end and (p.effective_to is None or p.effective_to > period.start)],
-                    [Group(*key, count) for key, count in tally.items()], by_rule, flagged)
+def policies_in_force(session: Session, period: Period, tree_size: int) -> list[PolicyVersion]:
+    """Versions in force during the period, as published below tree_size (policy_versions, ledger_leaves)."""
+    return session.scalars(select(PolicyVersion).where(
+        _below(PolicyVersion.ledger_entry_id, tree_size), PolicyVersion.effective_from < period.end,
+        or_(PolicyVersion.effective_to.is_(None), PolicyVersion.effective_to > period.start))).all()
+
+
+def _judgements(session: Session, period: Period) -> Judgements:
+    """Events per review status, and each reviewed event's latest review: the head names it; its
+    comment is in its ledger entry only (event_heads, reviews, ledger_entries)."""
+    in_period = (EventHead.occurred_at >= period.start, EventHead.occurred_at < period.end)
+    by_status = dict(session.execute(select(EventHead.review_status, func.count()).where(*in_period)
+                                     .group_by(EventHead.review_status)).all())
+    rows = session.execute(select(EventHead.event_id, EventHead.source_event_id, EventHead.reporter,
+                                  EventHead.occurred_at, EventHead.verdict, EventHead.review_status, Review.reviewer,
+                                  LedgerEntry.canonical)
+                           .join(Review, Review.id == EventHead.review_id)
+                           .join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id).where(*in_period))
+    reviewed = []
+    for event_id, source_id, reporter, occurred_at, verdict, status, reviewer, canonical in rows:
+        entry = parse_json(canonical)
+        reviewed.append({"event_id": event_id, "source_event_id": source_id, "reporter": reporter,
+                         "occurred_at": occurred_at, "verdict": verdict, "review_status": status,
+                         "latest_review": {"status": status, "reviewer": reviewer, "comment": entry["comment"],
+                                           "recorded_at": parse_rfc3339(entry["recorded_at"])}})
+    return Judgements(by_status, reviewed)
+
+
+# What a revision compares (revisions.py): the revision it supersedes, the events touched since then,
+# their states then and now, and the reviews recorded since.
+
+def revision_basis(session: Session, kind: str, period: Period, tree_size: int) -> RevisionBasis:
+    superseded = superseded_revision(session, kind, period, tree_size)
+    if superseded is None:
+        return RevisionBasis(kind, None)
+    since = superseded.tree_size
+    touched = touched_events(session, period, since, tree_size)
+    return RevisionBasis(kind, superseded, _states_then(session, period, since, touched),
+                         _states_now(session, period, touched), _reviews_since(session, set(touched), since, tree_size),
+                         tuple(p.id for p in policies_in_force(session, period, since)))
+
+
+def superseded_revision(session: Session, kind: str, period: Period, tree_size: int) -> Superseded | None:
+    """The period's newest stored revision whose report_generated entry lies below tree_size
+    (compliance_reports, ledger_leaves)."""
+    report = session.scalars(select(Report).where(
+        Report.kind == kind, Report.period_from == period.start, Report.period_to == period.end,
+        _below(Report.ledger_entry_id, tree_size)).order_by(Report.revision.desc()).limit(1)).first()
+    return None if report is None else Superseded(report.id, report.revision, report.sha256, report.tree_size)
+
+
+def touched_events(session: Session, period: Period, since: int, tree_size: int) -> dict[str, Key]:
+    """head id -> key of every event with some version in the period and a version, evaluation or review
+    entry in [since, tree_size): every other event of the period is as it was at `since`. Found from the
+    entries of that range, by the entry-id indexes (ledger_leaves, events, reviews)."""
+    new = select(Leaf.entry_id).where(Leaf.leaf_index >= since, Leaf.leaf_index < tree_size)
+    heads = union(select(Event.head_id).where(Event.ledger_entry_id.in_(new)),
+                  select(Event.head_id).where(Event.evaluation_entry_id.in_(new)),
+                  select(Review.head_id).where(Review.ledger_entry_id.in_(new))).subquery()
+    rows = session.execute(select(Event.head_id, Event.reporter, Event.source_event_id).distinct()
+                           .where(Event.head_id.in_(select(heads.c.head_id)), Event.occurred_at >= period.start,
+                                  Event.occurred_at < period.end))
+    return {head_id: (reporter, source_id) for head_id, reporter, source_id in rows}
+
+
+def _chunks(ids) -> list[list]:
+    ids = sorted(ids)
+    return [ids[i:i + CHUNK] for i in range(0, len(ids), CHUNK)]
+
+
+def _states_now(session: Session, period: Period, touched: dict[str, Key]) -> dict[Key, EventState]:
+    """Those events as their heads say now, for those in the period (event_heads)."""
+    states = {}
+    for chunk in _chunks(touched):
+        for row in session.execute(select(EventHead.event_id, EventHead.source_event_id, EventHead.reporter,
+                                          EventHead.version, EventHead.verdict, EventHead.review_status)
+                                   .where(EventHead.id.in_(chunk), EventHead.occurred_at >= period.start,
+                                          EventHead.occurred_at < period.end)):
+            states[row.reporter, row.source_event_id] = EventState(*row)
+    return states
+
+
+def _states_then(session: Session, period: Period, since: int, touched: dict[str, Key]) -> dict[Key, EventState]:
+    """Those events as of tree size `since`: the latest version judged below it (its verdict read from
+    its evaluation entry) and the latest review below it, for those in the period then (events, reviews,
+    ledger_leaves, ledger_entries)."""
+    latest, statuses = {}, {}
+    for chunk in _chunks(touched):
+        for row in session.execute(select(Event.head_id, Event.id, Event.version, Event.occurred_at,
+                                          LedgerEntry.canonical)
+                                   .join(LedgerEntry, LedgerEntry.id == Event.evaluation_entry_id)
+                                   .where(Event.head_id.in_(chunk), _below(Event.evaluation_entry_id, since))):
+            if row.head_id not in latest or latest[row.head_id].version < row.version:
+                latest[row.head_id] = row
+        statuses.update(session.execute(
+            select(Review.head_id, Review.status).where(Review.id.in_(
+                select(func.max(Review.id)).where(Review.head_id.in_(chunk), _below(Review.ledger_entry_id, since))
+                .group_by(Review.head_id)))).all())
+    states = {}
+    for head_id, row in latest.items():
+        if period.start <= row.occurred_at < period.end:
+            reporter, source_id = touched[head_id]
+            states[reporter, source_id] = EventState(row.id, source_id, reporter, row.version,
+                                                     parse_json(row.canonical)["verdict"],
+                                                     statuses.get(head_id, "open"))
+    return states
+
+
+def _reviews_since(session: Session, touched: set[str], since: int, tree_size: int) -> list[RecordedReview]:
+    """Reviews of those events whose entries lie in [since, tree_size), in leaf order; the comment is read
+    from the entry (reviews by head id, ledger_leaves, ledger_entries, event_heads)."""
+    found = []
+    for chunk in _chunks(touched):
+        found += session.execute(select(Leaf.leaf_index, EventHead.reporter, EventHead.source_event_id,
+                                        Review.event_id, Review.status, Review.reviewer, LedgerEntry.canonical)
+                                 .join(Leaf, Leaf.entry_id == Review.ledger_entry_id)
+                                 .join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id)
+                                 .join(EventHead, EventHead.id == Review.head_id)
+                                 .where(Review.head_id.in_(chunk), Leaf.leaf_index >= since,
+                                        Leaf.leaf_index < tree_size)).all()
+    recorded = []
+    for _, reporter, source_id, event_id, status, reviewer, canonical in sorted(found, key=lambda row: row[0]):
+        entry = parse_json(canonical)
+        recorded.append(RecordedReview((reporter, source_id), event_id, status, reviewer, entry["comment"],
+                                       parse_rfc3339(entry["recorded_at"])))
+    return recorded

@@ -10,6 +10,8 @@ from datetime import datetime
 from service.core.rules.engine import SEVERITIES, VERDICTS
 from service.core.time import format_utc
 from service.ledger.entries import b64
+from service.reports import judgements, revisions
+from service.reports.judgements import Judgements
 from service.reports.periods import Period, week_label, weeks_between
 
 FLAGGED = ("violation", "needs_review")
@@ -36,10 +38,11 @@ def _tally(groups: list[Group], attribute: str, keys: tuple = ()) -> dict:
     return dict(counts)
 
 
-def _listed(row: dict) -> dict:
+def _listed(row: dict, latest_review: dict | None) -> dict:
     return {"event_id": row["event_id"], "source_event_id": row["source_event_id"], "reporter": row["reporter"],
             "occurred_at": format_utc(row["occurred_at"]), "policy_version": row["policy_version"],
-            "review_status": row["review_status"], "target": {"lat": row["lat"], "lon": row["lon"]},
+            "review_status": row["review_status"], "latest_review": judgements.review_view(latest_review),
+            "target": {"lat": row["lat"], "lon": row["lon"]},
             "findings": [{k: f[k] for k in ("rule_id", "severity", "message")} for f in row["findings"]]}
 
 
@@ -51,32 +54,48 @@ def _open(row: dict, signed_at: datetime) -> dict:
 
 
 def assemble(period: Period, tree_size: int, root_hash: bytes, signed_at: datetime, policies: list[dict],
-             groups: list[Group], by_rule: dict, flagged: list[dict]) -> dict:
-    """`flagged`: one dict per violation/needs_review event (latest version), in any order."""
+             groups: list[Group], by_rule: dict, flagged: list[dict], reviews: Judgements,
+             revision: revisions.RevisionBasis | None = None) -> dict:
+    """`flagged`: one dict per violation/needs_review event (latest version), in any order.
+    `revision`: for a scheduled period's report, what its revision section is made of; None on demand."""
     events = sum(g.count for g in groups)
     by_verdict = _tally(groups, "verdict", VERDICTS)
+    by_review_status = judgements.by_review_status(reviews.by_status)
+    latest_review = {row["event_id"]: row["latest_review"] for row in reviews.reviewed}
+    overruled = judgements.overruled(reviews.reviewed)
     weeks = weeks_between(period.start, period.end)
     weekly = [{"week": week_label(start), "from": format_utc(start),
                "by_verdict": _tally([g for g in groups if g.week == index], "verdict", VERDICTS)}
               for index, start in enumerate(weeks)]
     flagged = sorted(flagged, key=lambda row: (row["occurred_at"], row["event_id"]), reverse=True)
-    return {
+    corrected = sum(g.count for g in groups if g.corrected)
+    policies = sorted(policies, key=lambda p: (p["effective_from"], p["id"]))
+    document = {
         "report_type": "compliance",
         "period": period.view(),
         "checkpoint": {"tree_size": tree_size, "root_hash": b64(root_hash)},
-        "policy_versions": sorted(policies, key=lambda p: (p["effective_from"], p["id"])),
+        "policy_versions": policies,
         "counts": {"by_verdict": by_verdict, "by_rule": dict(by_rule),
                    "by_severity": _tally(groups, "severity", SEVERITY_KEYS), "by_family": _tally(groups, "family"),
-                   "by_reporter": _tally(groups, "reporter"), "by_category": _tally(groups, "category")},
+                   "by_reporter": _tally(groups, "reporter"), "by_category": _tally(groups, "category"),
+                   "by_review_status": by_review_status},
         "totals": {"events": events, "flagged": by_verdict["violation"] + by_verdict["needs_review"],
-                   "corrected_events": sum(g.count for g in groups if g.corrected),
+                   "corrected_events": corrected, "overruled_verdicts": len(overruled),
                    "needs_review_share": round(by_verdict["needs_review"] / events, 6) if events else 0.0},
         "weekly": weekly,
-        "violations": [_listed(row) for row in flagged if row["verdict"] == "violation"],
+        "violations": [_listed(row, latest_review.get(row["event_id"])) for row in flagged
+                       if row["verdict"] == "violation"],
+        # open_reviews keeps its contract §9 meaning: flagged events nobody has reviewed yet.
         "open_reviews": [_open(row, signed_at) for row in flagged if row["review_status"] == "open"],
+        "overruled_verdicts": overruled,
         "flagged_points": [{"event_id": row["event_id"], "lat": row["lat"], "lon": row["lon"],
                             "verdict": row["verdict"], "severity": row["severity"]} for row in flagged],
     }
+    if revision is not None:
+        counts = {"events": events, "corrected_events": corrected, "by_verdict": by_verdict,
+                  "by_review_status": by_review_status}
+        document["revision"] = revisions.section(revision, counts, [p["id"] for p in policies])
+    return document
 
 
 def policy_view(policy_id: str, sha256: str, effective_from: datetime, effective_to: datetime | None) -> dict:

@@ -5,17 +5,31 @@ from pathlib import Path
 from service.core.ledger.canonical import canonical_bytes
 from service.reports.render_csv import render_csv
 from service.reports.render_html import render_html
+from service.reports.store import revision_status
+from service.reports.tables import Report
 
 
-def write_report_files(out: Path, report_id: int, document: dict, label: str) -> list[Path]:
-    """The stored JSON exactly (its SHA-256 is in the ledger), and the CSV and HTML forms of it."""
+def write_report_files(out: Path, name: str, document: dict, shown: dict) -> list[Path]:
+    """The stored JSON exactly (its SHA-256 is in the ledger), and the CSV and HTML forms of it with
+    `shown` (its id and revision standing) added."""
     out.mkdir(parents=True, exist_ok=True)
-    shown = {**document, "id": report_id}
-    files = {f"{label}.json": canonical_bytes(document), f"{label}.csv": render_csv(shown).encode(),
-             f"{label}.html": render_html(shown).encode()}
-    for name, data in files.items():
-        (out / name).write_bytes(data)
-    return [out / name for name in files]
+    page = {**document, **shown}
+    files = {f"{name}.json": canonical_bytes(document), f"{name}.csv": render_csv(page).encode(),
+             f"{name}.html": render_html(page).encode()}
+    for file_name, data in files.items():
+        (out / file_name).write_bytes(data)
+    return [out / file_name for file_name in files]
+
+
+def write_period_files(out: Path, revisions: list[Report], label: str) -> list[Path]:
+    """Every revision of a period: <label> for revision 1, <label>-r<n> after; the pages of those a
+    newer one supersedes are written again, so that they say so at the top."""
+    written = []
+    for report in revisions:
+        name = label if report.revision == 1 else f"{label}-r{report.revision}"
+        written += write_report_files(out, name, report.document,
+                                      {"id": report.id, **revision_status(report, revisions)})
+    return written
 
 
 def read_report_file(path: Path) -> dict:

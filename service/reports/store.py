@@ -1,4 +1,5 @@
-"""Making and storing reports: each stored report's SHA-256 becomes a `report_generated` ledger entry."""
+"""Making and storing reports: each stored report's SHA-256 becomes a `report_generated` ledger entry,
+and a scheduled period's report is stored again, as its next revision, when its period has new data."""
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -9,7 +10,8 @@ from service.core.time import format_utc, utcnow
 from service.ledger import sequencer
 from service.ledger.entries import append_entry, ledger_ref
 from service.ledger.tables import LedgerEntry
-from service.reports.compute import compute_report
+from service.reports import revisions
+from service.reports.compute import compute_report, policies_in_force, revision_basis
 from service.reports.periods import Period
 from service.reports.tables import Report
 
@@ -20,9 +22,13 @@ def current_report(sessions: sessionmaker, signer: sequencer.Signer, period: Per
         return compute_report(session, period, checkpoint)
 
 
-def find_scheduled(session: Session, kind: str, period: Period) -> Report | None:
-    return session.scalars(select(Report).where(Report.kind == kind, Report.period_from == period.start,
-                                                Report.period_to == period.end)).first()
+def _of_period(kind: str, period: Period):
+    return select(Report).where(Report.kind == kind, Report.period_from == period.start,
+                                Report.period_to == period.end)
+
+
+def latest_revision(session: Session, kind: str, period: Period) -> Report | None:
+    return session.scalars(_of_period(kind, period).order_by(Report.revision.desc()).limit(1)).first()
 
 
 def _next_id(session: Session) -> int:
@@ -34,15 +40,22 @@ def _next_id(session: Session) -> int:
 
 
 def store_report(session: Session, document: dict, period: Period, kind: str, created_by: str) -> Report:
-    """In the caller's transaction: the row and its `report_generated` entry, or neither."""
+    """In the caller's transaction: the row and its `report_generated` entry, or neither. A scheduled
+    report's entry also names its revision and the revision it supersedes (id and SHA-256)."""
     now, sha256, report_id = utcnow(), document_sha256(document), _next_id(session)
-    checkpoint = document["checkpoint"]
-    entry = append_entry(session, "report_generated", {
-        "report_id": report_id, "kind": kind, "period": document["period"], "sha256": sha256,
-        "tree_size": checkpoint["tree_size"], "root_hash": checkpoint["root_hash"], "created_by": created_by}, now)
+    checkpoint, revision = document["checkpoint"], document.get("revision")
+    supersedes = revision and revision["supersedes"]
+    body = {"report_id": report_id, "kind": kind, "period": document["period"], "sha256": sha256,
+            "tree_size": checkpoint["tree_size"], "root_hash": checkpoint["root_hash"], "created_by": created_by}
+    if revision is not None:
+        body |= {"revision": revision["number"], "supersedes": supersedes and {
+            "report_id": supersedes["report_id"], "sha256": supersedes["sha256"]}}
+    entry = append_entry(session, "report_generated", body, now)
     report = Report(id=report_id, period_from=period.start, period_to=period.end, label=period.label, kind=kind,
                     tree_size=checkpoint["tree_size"], sha256=sha256, document=document, created_at=now,
-                    created_by=created_by, ledger_entry_id=entry.id)
+                    created_by=created_by, ledger_entry_id=entry.id,
+                    revision=revision["number"] if revision else 1,
+                    supersedes=supersedes["report_id"] if supersedes else None)
     session.add(report)
     session.flush()
     return report
@@ -50,18 +63,32 @@ def store_report(session: Session, document: dict, period: Period, kind: str, cr
 
 def generate_scheduled(sessions: sessionmaker, signer: sequencer.Signer, kind: str,
                        period: Period, created_by: str) -> tuple[Report, bool]:
-    """(report, created): a period already reported answers with the stored report, storing nothing."""
-    with sessions() as session:
-        existing = find_scheduled(session, kind, period)
-        if existing is not None:
-            return existing, False
-    document = current_report(sessions, signer, period)
+    """(report, created): the period's first report, or its next revision when something of the period
+    arrived, was corrected or was reviewed since the latest one; else the latest one, storing nothing."""
+    with sequencer.integrated_snapshot(sessions, signer) as (session, checkpoint):
+        latest = latest_revision(session, kind, period)
+        if latest is not None:
+            session.expunge(latest)  # answered as loaded here: the snapshot's end must not expire it
+        # What the revision compares comes first, and costs a fraction of the report: when it finds
+        # nothing new (the scheduler's usual hourly case), no report is computed.
+        basis = revision_basis(session, kind, period, checkpoint.tree_size)
+        in_force = [p.id for p in policies_in_force(session, period, checkpoint.tree_size)]
+        if latest is not None and not revisions.has_changes(basis, in_force):
+            return latest, False
+        document = compute_report(session, period, checkpoint, basis)
     try:
         with sessions() as session, session.begin():
             return store_report(session, document, period, kind, created_by), True
-    except IntegrityError:  # a concurrent run stored this period first
+    except IntegrityError:  # a concurrent run stored this revision first
         with sessions() as session:
-            return find_scheduled(session, kind, period), False
+            return latest_revision(session, kind, period), False
+
+
+def stored_periods(session: Session, kind: str) -> list[Period]:
+    """Every period of that kind with a stored report, oldest first."""
+    rows = session.execute(select(Report.period_from, Report.period_to, Report.label).where(Report.kind == kind)
+                           .distinct().order_by(Report.period_from)).all()
+    return [Period(*row) for row in rows]
 
 
 def stored_entry(session: Session, report: Report) -> LedgerEntry:
@@ -75,10 +102,44 @@ def report_or_404(session: Session, report_id: int) -> Report:
     return report
 
 
-def summary(report: Report) -> dict:
+def revisions_of(session: Session, report: Report) -> list[Report]:
+    """Every revision of the report's period, first to latest (an on-demand report: itself alone)."""
+    if report.kind == "on_demand":
+        return [report]
+    return session.scalars(_of_period(report.kind, Period(report.period_from, report.period_to))
+                           .order_by(Report.revision)).all()
+
+
+def revision_status(report: Report, revisions_of_period: list[Report]) -> dict:
+    """Where a stored report stands among its period's revisions: not in its (immutable) document,
+    so computed when it is shown."""
+    successor = next((r for r in revisions_of_period if r.supersedes == report.id), None)
+    latest = max(revisions_of_period, key=lambda r: r.revision)
+    return {"superseded_by": None if successor is None else successor.id,
+            "latest": {"id": latest.id, "revision": latest.revision}}
+
+
+def summary(report: Report, status: dict) -> dict:
     return {"id": report.id, "kind": report.kind, "period": report.document["period"], "sha256": report.sha256,
             "tree_size": report.tree_size, "created_at": format_utc(report.created_at),
-            "created_by": report.created_by}
+            "created_by": report.created_by, "revision": report.revision, "supersedes": report.supersedes, **status}
+
+
+def listed(session: Session, label: str | None = None) -> list[dict]:
+    """Stored reports newest first, each with where it stands among its period's revisions; `label`:
+    one period's (2024-06, 2024-W23)."""
+    query = select(Report).order_by(Report.id.desc())
+    if label is not None:
+        query = query.where(Report.label == label)
+    reports = session.scalars(query).all()
+    periods = {}
+    for report in reports:
+        periods.setdefault(_period_key(report), []).append(report)
+    return [summary(r, revision_status(r, periods[_period_key(r)])) for r in reports]
+
+
+def _period_key(report: Report) -> tuple:
+    return (report.id,) if report.kind == "on_demand" else (report.kind, report.period_from, report.period_to)
 
 
 def created_view(report: Report, entry: LedgerEntry) -> dict:

@@ -1,7 +1,7 @@
 """Stored compliance reports."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, EntryId, JSONDoc, UTCDateTime
@@ -12,9 +12,9 @@ class Report(Base):
 
     __tablename__ = "compliance_reports"
     __table_args__ = (
-        # Scheduled reports are one per period, so a second `reports generate` finds the first;
-        # on-demand reports of the same period may be stored as often as asked.
-        Index("uq_compliance_reports_period", "kind", "period_from", "period_to", unique=True,
+        # A scheduled period has one report per revision, so two `reports generate` racing for the
+        # same revision store it once; on-demand reports of a period may be stored as often as asked.
+        Index("uq_compliance_reports_revision", "kind", "period_from", "period_to", "revision", unique=True,
               sqlite_where=text("kind <> 'on_demand'"), postgresql_where=text("kind <> 'on_demand'")),
     )
     id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
@@ -28,3 +28,8 @@ class Report(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     created_by: Mapped[str] = mapped_column(String(64))
     ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)
+    # Revisions of a scheduled period (reports/revisions.py): 1, 2, …, each naming the one it supersedes.
+    # An on-demand report is revision 1 of nothing. The row is append-only: "superseded by" is the
+    # row whose `supersedes` names this one.
+    revision: Mapped[int] = mapped_column(Integer, server_default=text("1"))
+    supersedes: Mapped[int | None] = mapped_column(EntryId, ForeignKey("compliance_reports.id"), unique=True)

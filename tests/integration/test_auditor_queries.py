@@ -92,6 +92,22 @@ def test_reporters_list_only_their_own(stored, client, keys):
     assert listed(client, keys, "reporter=ops-a", who="ops-b") == []
 
 
+def test_a_reporting_system_finds_its_report_by_its_own_id(stored, client, keys):
+    # ops-b sends its own "a-compliant": source ids are unique per reporter, not across reporters
+    theirs = client.post("/v1/events", json=make_event("a-compliant"), headers=keys.other_reporter).get_json()
+    assert listed(client, keys, "source_event_id=a-compliant", who="ops-a") == ["a-compliant"]
+    page = client.get("/v1/events?source_event_id=a-compliant", headers=keys.other_reporter).get_json()
+    assert [item["id"] for item in page["items"]] == [theirs["id"]]
+    assert listed(client, keys, "source_event_id=b-civilian", who="ops-b") == []  # ops-a's: not theirs to see
+    assert listed(client, keys, "source_event_id=a-compliant&reporter=ops-a", who="ops-b") == []
+    everyone = client.get("/v1/events?source_event_id=a-compliant", headers=keys.auditor).get_json()["items"]
+    assert sorted(item["reporter"] for item in everyone) == ["ops-a", "ops-b"]
+    one = client.get("/v1/events?source_event_id=a-compliant&reporter=ops-a", headers=keys.auditor).get_json()
+    assert [item["id"] for item in one["items"]] == [stored["a-compliant"]]
+    assert listed(client, keys, "source_event_id=nobody-sent-this") == []
+    assert_400_naming(client.get("/v1/events?source_event_id=a%20b", headers=keys.reporter), "source_event_id")
+
+
 def forged_cursor(*values) -> str:
     """A cursor as the service encodes one (base64url JSON), holding whatever a client put in it."""
     return base64.urlsafe_b64encode(json.dumps(list(values)).encode()).decode().rstrip("=")

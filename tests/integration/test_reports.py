@@ -12,7 +12,8 @@ from service.ledger import sequencer
 from service.ledger.tables import LedgerEntry
 from service.ledger.tree import latest_checkpoint
 from service.reports import periods
-from service.reports.compute import compute_report, recompute_from_ledger
+from service.reports.compute import compute_report
+from service.reports.replay import recompute_from_ledger
 from service.reports.periods import Period
 from service.reports.tables import Report
 
@@ -53,10 +54,16 @@ def test_figures_match_hand_counts(stored, client, keys):
     assert doc["counts"]["by_reporter"] == {"ops-a": 5, "ops-b": 1}
     assert doc["counts"]["by_category"] == {"force_concentration": 3, "residential": 1, "dual_use": 1,
                                             "military_logistics": 1}
-    assert doc["totals"] == {"events": 6, "flagged": 3, "corrected_events": 1, "needs_review_share": round(2 / 6, 6)}
+    assert doc["counts"]["by_review_status"] == {"open": 5, "acknowledged": 0, "confirmed_violation": 1,
+                                                 "dismissed": 0, "escalated": 0}
+    assert doc["totals"] == {"events": 6, "flagged": 3, "corrected_events": 1, "overruled_verdicts": 0,
+                             "needs_review_share": round(2 / 6, 6)}
     assert [v["event_id"] for v in doc["violations"]] == [stored["b-civilian"]]
     violation = doc["violations"][0]
     assert violation["review_status"] == "confirmed_violation" and violation["target"] == {"lat": 49.99, "lon": 36.23}
+    assert {k: v for k, v in violation["latest_review"].items() if k != "recorded_at"} == {
+        "status": "confirmed_violation", "reviewer": "auditor-1", "comment": "checked"}
+    assert doc["overruled_verdicts"] == []  # the reviewer agreed with the rules
     assert violation["findings"][0]["rule_id"] == "CIV-TARGET" and violation["findings"][0]["severity"] == "critical"
     # newest occurred_at first; the reviewed violation is no longer open
     assert [r["source_event_id"] for r in doc["open_reviews"]] == ["f-sea", "c-dual-use"]
@@ -192,10 +199,10 @@ def test_generation_is_idempotent_per_period(stored, app, runner):
     first = generate(runner, "weekly", "2024-06-26")
     assert first.startswith("Stored weekly report") and "2024-W25" in first
     # Saturday 23:00 at -05:00 is Sunday 04:00 UTC: still week 26, so week 25 again
-    assert generate(runner, "weekly", "2024-06-29T23:00:00-05:00").startswith("Already stored")
+    assert generate(runner, "weekly", "2024-06-29T23:00:00-05:00").startswith("Up to date")
     monthly = generate(runner, "monthly", "2024-07-15")
     assert "2024-06" in monthly and monthly.startswith("Stored")
-    assert generate(runner, "monthly", "2024-07-31").startswith("Already stored")
+    assert generate(runner, "monthly", "2024-07-31").startswith("Up to date")
     with app.extensions["db_sessions"]() as session:
         kinds = session.execute(select(Report.kind, func.count()).group_by(Report.kind)).all()
         stored_month = session.scalars(select(Report).where(Report.kind == "monthly")).one().document
@@ -303,6 +310,6 @@ def test_every_verdict_and_rule_counted_by_hand(client, keys):
     assert counts["by_severity"] == {"critical": 5, "high": 2, "review": 8, "none": 2}
     assert counts["by_family"] == {"GMLRS": 15, "ATACMS": 1, "unknown": 1}
     assert counts["by_reporter"] == {"ops-a": 17}
-    assert figures["totals"] == {"events": 17, "flagged": 15, "corrected_events": 0,
+    assert figures["totals"] == {"events": 17, "flagged": 15, "corrected_events": 0, "overruled_verdicts": 0,
                                  "needs_review_share": round(8 / 17, 6)}
     assert len(figures["violations"]) == 7 and len(figures["open_reviews"]) == 15

@@ -58,9 +58,10 @@ def test_compose_sequencer_is_the_one_gunicorn_embeds_for_make_run():
     assert services["sequencer"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
 
 
-def test_compose_scheduler_generates_both_periods_hourly():
+def test_compose_scheduler_generates_and_revises_both_periods_hourly():
     services = yaml.safe_load((REPO / "docker-compose.yml").read_text())["services"]
     loop = services["scheduler"]["command"][2]
-    assert "reports generate --period weekly" in loop and "reports generate --period monthly" in loop
+    for command in ("generate", "revise"):
+        assert f"reports {command} --period weekly" in loop and f"reports {command} --period monthly" in loop
     assert "sleep 3600" in loop and services["scheduler"]["restart"] == "unless-stopped"
     assert services["scheduler"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"

@@ -18,6 +18,8 @@ FORMULA = '=HYPERLINK("x","click")'
 
 
 def empty_report() -> dict:
+    """An empty week, in the shape reports were stored in before revisions and judgements: stored
+    documents never change, so every later section is optional to the renderers."""
     zero = {"compliant": 0, "needs_review": 0, "violation": 0, "out_of_scope": 0}
     return {"report_type": "compliance",
             "period": {"from": "2024-06-03T00:00:00Z", "to": "2024-06-10T00:00:00Z", "label": "2024-W23"},
@@ -103,7 +105,7 @@ def test_summary_matches_the_figures():
     for policy in SAMPLE["policy_versions"]:
         assert policy["id"] in text["policy-versions"] and policy["sha256"] in text["policy-versions"]
     assert "flask --app service reports verify" in text["summary"]
-    assert page.text["violations-table"].count("confirmed_violation") == 2
+    assert page.text["violations-table"].count("confirmed_violation by") == 2  # the status, then the latest review
     assert "24.6" in page.text["open-reviews-table"]  # ages in days, one decimal
 
 
@@ -136,7 +138,7 @@ def sections(text: str) -> list[list[list[str]]]:
 
 @pytest.mark.parametrize("report", [SAMPLE, empty_report()], ids=["sample", "empty"])
 def test_csv_round_trips_counts_and_rows(report):
-    figures, violations, open_reviews = sections(render_csv(report))
+    figures, violations, open_reviews, overruled, changes = sections(render_csv(report))
     assert figures[0] == ["table", "key", "value"]
     parsed = {}
     for table, key, value in figures[1:]:
@@ -154,14 +156,95 @@ def test_csv_round_trips_counts_and_rows(report):
         assert row["messages"].split(" | ") == [f["message"] for f in violation["findings"]]
         assert (row["reporter"], row["review_status"]) == (violation["reporter"], violation["review_status"])
     assert [r[0] for r in open_reviews[1:]] == [r["event_id"] for r in report["open_reviews"]]
+    assert [r[0] for r in overruled[1:]] == [o["event_id"] for o in report.get("overruled_verdicts", [])]
+    changed = (report.get("revision") or {}).get("changes") or {}
+    assert len(changes) - 1 == sum(len(v) for k, v in changed.items() if k != "counts")
 
 
 def test_csv_defuses_formulas_but_keeps_numbers():
     report = hostile_report()
     report["violations"][0]["target"]["lon"] = -3.5
-    figures, violations, _ = sections(render_csv(report))
+    figures, violations, *_ = sections(render_csv(report))
     row = dict(zip(violations[0], violations[1]))
     assert row["source_event_id"] == "'" + FORMULA and row["reporter"] == "'@evil"
     assert row["messages"] == HOSTILE  # harmless in a spreadsheet: the CSV keeps it verbatim
     assert row["lon"] == "-3.5"
     assert ["by_reporter", "'-2+3", "1"] in figures
+
+
+def test_csv_carries_the_latest_reviews_the_judgements_and_the_changes():
+    figures, violations, _, overruled, changes = sections(render_csv(SAMPLE))
+    rows = [dict(zip(violations[0], row)) for row in violations[1:]]
+    assert (rows[1]["latest_review_status"], rows[1]["latest_reviewer"]) == ("confirmed_violation", "auditor-lind")
+    assert rows[0]["latest_review_status"] == ""  # not reviewed yet
+    assert ["revision", "supersedes_report_id", "41"] in figures and ["changes_before", "events", "139"] in figures
+    assert ["by_review_status", "confirmed_violation", "4"] in figures
+    assert [r[1] for r in overruled[1:]] == ["BRG92-240608-11", "TDK-09"]
+    kinds = [r[0] for r in changes[1:]]
+    assert kinds == ["event_added"] * 2 + ["event_removed", "version_corrected", "verdict_changed"] + [
+        "review_recorded"] * 4
+
+
+def test_points_are_numbered_and_the_tables_show_the_numbers():
+    page = parse(render_html(SAMPLE))
+    numbers = {m["data-event-id"]: int(m["data-number"]) for m in page.markers}
+    assert numbers == {p["event_id"]: i for i, p in enumerate(SAMPLE["flagged_points"], 1)}
+    html = render_html(SAMPLE)
+    assert html.count('class="marker-number"') == len(SAMPLE["flagged_points"])
+    table = html[html.index('id="violations-table"'):]
+    table = table[:table.index("</table>")]
+    first_cells = re.findall(r"<tr><td class=\"num\">(\d+)</td><td>([^<]+)</td>", table)
+    assert [(int(n), event_id) for n, event_id in first_cells] == [
+        (numbers[v["event_id"]], v["event_id"]) for v in SAMPLE["violations"]]
+
+
+def test_land_sea_and_the_two_countries_have_four_fills():
+    html = render_html(SAMPLE)
+    fills = dict(re.findall(r'<path class="country[^"]*" id="country-([^"]+)" d="[^"]*" fill="([^"]+)"', html))
+    assert {"UA", "RU", "BY"} <= set(fills)  # Belarus is in the map's window
+    sea = re.search(r'<rect class="sea"[^>]* fill="([^"]+)"', html).group(1)
+    assert len({fills["UA"], fills["RU"], fills["BY"], sea}) == 4
+    assert all(fill == fills["BY"] for code, fill in fills.items() if code not in ("UA", "RU"))
+
+
+def test_weekly_chart_has_ticks_and_marks_partial_weeks():
+    page = parse(render_html(SAMPLE))
+    html = render_html(SAMPLE)
+    ticks = [int(t) for t in re.findall(r'class="tick y-tick"[^>]*>(\d+)<', html)]
+    assert ticks == [0, 10, 20, 30, 40]  # the busiest week has 38 events
+    weeks = re.findall(r'class="(tick week[^"]*)"[^>]*>([^<]+)<', html)
+    # 2024-W22 starts on 27 May, before the period: only 1 and 2 June are counted
+    assert weeks[0] == ("tick week partial", "2024-W22 *") and all(c == "tick week" for c, _ in weeks[1:])
+    assert "partial week" in page.text["charts"]
+
+
+@pytest.mark.parametrize("peak, ticks", [(0, [0, 1]), (1, [0, 1]), (3, [0, 1, 2, 3]), (7, [0, 2, 4, 6, 8]),
+                                         (38, [0, 10, 20, 30, 40]), (110137, [0, 50000, 100000, 150000])])
+def test_axis_ticks_are_round(peak, ticks):
+    from service.reports.svg import axis_ticks
+
+    assert axis_ticks(peak) == ticks
+
+
+def test_severity_table_is_in_severity_order():
+    report = copy.deepcopy(SAMPLE)
+    report["counts"]["by_severity"] = {"critical": 1, "high": 5, "review": 30, "none": 100}
+    html = render_html(report)
+    table = html[html.index('id="by-severity"'):]
+    assert re.findall(r"<tr><td>([a-z]+)</td>", table[:table.index("</table>")]) == ["critical", "high", "review",
+                                                                                    "none"]
+
+
+def test_revision_parts_and_the_superseded_banner():
+    latest = parse(render_html({**SAMPLE, "id": 57, "superseded_by": None, "latest": {"id": 57, "revision": 2}}))
+    assert "superseded" not in latest.ids
+    assert "superseding report 41" in latest.text["revision-line"]
+    assert "Changes since revision 1" in latest.text["changes"]
+    assert "imagery shows a clinic" in latest.text["overruled-table"]
+    assert "confirmed_violation by auditor-lind" in latest.text["violations-table"]
+    html = render_html({**SAMPLE, "id": 57, "superseded_by": 63, "latest": {"id": 70, "revision": 4}})
+    page = parse(html)
+    assert html.index('id="superseded"') < html.index("<header>")
+    assert "Report 63 supersedes it" in page.text["superseded"] and "report 70" in page.text["superseded"]
+    old = parse(render_html(empty_report()))
+    assert not {"superseded", "changes", "overruled", "revision-line"} & set(old.ids)

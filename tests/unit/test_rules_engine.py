@@ -327,6 +327,14 @@ def test_unknown_munition_skips_family_and_range_rules():
     assert rule_ids(report, KHARKIV, Geography("RU", 120.0, 900.0)) == ["XB-OUTSIDE-ZONE", "MUNITION-UNKNOWN"]
 
 
+def test_an_unknown_code_that_differs_only_in_case_names_the_catalog_code():
+    finding = only("MUNITION-UNKNOWN", report=make_report(weapon__munition="m31a1-gmlrs"))
+    assert finding.message == ("Munition m31a1-gmlrs is not in the catalog (catalog codes are case-sensitive: "
+                               "probably M31A1-GMLRS); family and range rules were not evaluated")
+    assert finding.evidence == {"munition": "m31a1-gmlrs", "probably": "M31A1-GMLRS"}
+    assert "probably" not in only("MUNITION-UNKNOWN", report=make_report(weapon__munition="M31A2-GMLRS")).message
+
+
 def test_out_of_scope_has_no_findings_but_keeps_computed_figures():
     report = make_report(weapon__us_provided=False, weapon__munition="NOPE", target__category="medical",
                          target__country="UA", launch=DELETE)

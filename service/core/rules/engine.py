@@ -33,6 +33,7 @@ class _Facts:
     group: str  # "military", "civilian" or "review"
     policy: Policy | None
     munition: Munition | None  # None: not in the catalog
+    same_but_case: str | None  # for an unknown code: the catalog code it equals but for letter case
     geo: Geography
     zones: tuple[Zone, ...]  # zones of the policy containing the target; only ever set in Russia
 
@@ -86,9 +87,13 @@ def _general_findings(f: _Facts) -> Iterator[Finding]:
 def _munition_findings(f: _Facts) -> Iterator[Finding]:
     m, range_km = f.munition, f.geo.range_km  # range_km is None exactly when no launch was given
     if m is None:
-        code = f.report["weapon"]["munition"]
-        yield _finding("MUNITION-UNKNOWN", f"Munition {code} is not in the catalog; family and range "
-                       "rules were not evaluated", munition=code)
+        code, probable = f.report["weapon"]["munition"], f.same_but_case
+        # Codes are exact (contract §5): one that differs only in case is still unknown, but the auditor
+        # and the reporting system should see at once which catalog code it probably means.
+        hint = "" if probable is None else f" (catalog codes are case-sensitive: probably {probable})"
+        evidence = {"munition": code} if probable is None else {"munition": code, "probably": probable}
+        yield _finding("MUNITION-UNKNOWN", f"Munition {code} is not in the catalog{hint}; family and range "
+                       "rules were not evaluated", **evidence)
     elif range_km is not None and range_km > m.max_range_km:
         yield _finding("RANGE-EXCEEDED", f"Launch-to-target range {_km(range_km)} exceeds the "
                        f"{m.max_range_km:g} km maximum of {m.code}", range_km=range_km,
@@ -150,8 +155,12 @@ def evaluate(report: dict, policy: Policy | None, munitions: Mapping[str, Muniti
     policy_id, policy_sha256 = (policy.id, policy.sha256) if policy is not None else (None, None)
     if not report["weapon"]["us_provided"]:
         return Evaluation("out_of_scope", (), policy_id, policy_sha256, computed)
-    facts = _Facts(report, target, category_group(target["category"]), policy,
-                   munitions.get(report["weapon"]["munition"]), geography, zones)
+    code = report["weapon"]["munition"]
+    munition = munitions.get(code)
+    same_but_case = None if munition is not None else next(
+        (known for known in munitions if known.casefold() == code.casefold()), None)
+    facts = _Facts(report, target, category_group(target["category"]), policy, munition, same_but_case,
+                   geography, zones)
     findings = sorted(chain(_general_findings(facts), _munition_findings(facts), _cross_border_findings(facts)),
                       key=lambda f: (SEVERITIES.index(f.severity), f.rule_id))
     return Evaluation(_verdict(findings), tuple(findings), policy_id, policy_sha256, computed)

@@ -1,35 +1,47 @@
 """Compliance reports (contract §9): on demand, stored, listed, in JSON, CSV or HTML."""
-from flask import Response, current_app, g
+from flask import Response, current_app, g, jsonify
 from flask.views import MethodView
-from sqlalchemy import select
 
 from service.reports import store
 from service.reports.periods import Period
 from service.reports.render_csv import render_csv
 from service.reports.render_html import render_html
-from service.reports.tables import Report
 from service.web.access_log import note_read
 from service.web.api.common import problem, protected
 from service.web.context import sessions
 from service.web.http import Blueprint
 from service.web.schemas.reports import (ComplianceArgs, FormatArgs, PeriodSchema, ReportDocumentSchema,
-                                         ReportListSchema, StoredReportSchema)
+                                         ReportListArgs, ReportListSchema, StoredReportSchema)
 
 blp = Blueprint("reports", __name__, url_prefix="/v1/reports", description="Compliance reports")
 READERS = ("auditor", "admin")
-FORMATS_200 = {"200": {"description": "The report", "content": {
-    "application/json": {"schema": ReportDocumentSchema}, "text/csv": {"schema": {"type": "string"}},
-    "text/html": {"schema": {"type": "string"}}}}}
+CONTENT = {"application/json": {"schema": ReportDocumentSchema}, "text/csv": {"schema": {"type": "string"}},
+           "text/html": {"schema": {"type": "string"}}}
+FORMATS_200 = {"200": {"description": "The report", "content": CONTENT}}
+LINK = {"description": "RFC 8288 links between a scheduled period's revisions (RFC 5829 relations): "
+                       "`predecessor-version`, `successor-version` (present only when a newer revision exists), "
+                       "`latest-version`, `version-history` (GET /v1/reports?period=…)", "schema": {"type": "string"}}
+STORED_200 = {"200": {"description": "The report exactly as stored; the HTML form of a superseded revision says so "
+                                     "at the top", "content": CONTENT, "headers": {"Link": LINK}}}
 MEDIA = {"csv": "text/csv", "html": "text/html"}
 RENDERERS = {"csv": render_csv, "html": render_html}
 
 
-def _formatted(document: dict, fmt: str, report_id: int | None = None):
+def _formatted(document: dict, fmt: str, shown: dict | None = None):
     if fmt == "json":
-        return document
-    # A stored report's id goes into the page, so its "reports verify <id>" line names it.
-    shown = document if report_id is None else {**document, "id": report_id}
-    return Response(RENDERERS[fmt](shown), mimetype=MEDIA[fmt])
+        return jsonify(document)
+    # A stored report's id and revision standing go into the page (not into its document): its
+    # "reports verify <id>" line names it, and a superseded revision says so at the top.
+    return Response(RENDERERS[fmt]({**document, **(shown or {})}), mimetype=MEDIA[fmt])
+
+
+def _links(supersedes: int | None, label: str | None, status: dict) -> str:
+    links = [(supersedes, "predecessor-version"), (status["superseded_by"], "successor-version"),
+             (status["latest"]["id"], "latest-version")]
+    found = [f'</v1/reports/{target}>; rel="{rel}"' for target, rel in links if target is not None]
+    if label is not None:
+        found.append(f'</v1/reports?period={label}>; rel="version-history"')
+    return ", ".join(found)
 
 
 @blp.route("/compliance")
@@ -48,11 +60,12 @@ class Compliance(MethodView):
 @blp.route("")
 class Reports(MethodView):
     @protected(blp, *READERS)
+    @blp.arguments(ReportListArgs(), location="query")
     @blp.response(200, ReportListSchema)
-    def get(self):
-        """Every stored report, newest first (without the documents)."""
+    def get(self, args):
+        """Stored reports, newest first (without the documents); `period`: one period's revisions."""
         with sessions()() as session:
-            items = [store.summary(r) for r in session.scalars(select(Report).order_by(Report.id.desc()))]
+            items = store.listed(session, args.get("period"))
         note_read(len(items))
         return {"items": items}
 
@@ -72,11 +85,15 @@ class Reports(MethodView):
 class ReportById(MethodView):
     @protected(blp, *READERS)
     @blp.arguments(FormatArgs(), location="query")
-    @blp.doc(responses=FORMATS_200)
+    @blp.doc(responses=STORED_200)
     @problem(blp, 404, "No such report")
     def get(self, args, report_id):
-        """A stored report exactly as stored, in JSON, CSV or HTML."""
+        """A stored report exactly as stored, in JSON, CSV or HTML; links name its period's other revisions."""
         with sessions()() as session:
-            document = store.report_or_404(session, report_id).document
+            report = store.report_or_404(session, report_id)
+            status = store.revision_status(report, store.revisions_of(session, report))
+            document, label, supersedes = report.document, report.label, report.supersedes
         note_read(1)
-        return _formatted(document, args["format"], report_id)
+        response = _formatted(document, args["format"], {"id": report_id, **status})
+        response.headers["Link"] = _links(supersedes, label, status)
+        return response

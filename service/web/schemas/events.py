@@ -4,6 +4,7 @@ from datetime import datetime, timedelta, timezone
 from marshmallow import RAISE, Schema, ValidationError, fields, validates
 from marshmallow.validate import Length, OneOf, Range
 
+from service.audit.reviews import REVIEW_DECISIONS
 from service.core.rules.categories import ALL_CATEGORIES
 from service.core.rules.engine import VERDICTS
 from service.web.schemas.fields import OffsetDateTime, StrictBoolean, StrictFloat, Whole
@@ -11,7 +12,6 @@ from service.web.schemas.ledger import CheckpointRefSchema, InclusionProofSchema
 from service.web.schemas.report_shape import plainly_valid
 
 FUTURE_TOLERANCE = timedelta(minutes=5)
-REVIEW_DECISIONS = ("acknowledged", "confirmed_violation", "dismissed", "escalated")
 SOURCE_EVENT_ID = Whole(r"^[A-Za-z0-9._:-]{1,128}$", error="Use 1-128 characters of A-Z a-z 0-9 . _ : -")
 
 

@@ -2,12 +2,12 @@
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import Length, OneOf, Range
 
+from service.audit.reviews import REVIEW_STATUSES
 from service.core.rules.categories import ALL_CATEGORIES
 from service.core.rules.engine import SEVERITIES, SEVERITY_OF_RULE, VERDICTS
-from service.web.schemas.events import REVIEW_DECISIONS
+from service.web.schemas.events import SOURCE_EVENT_ID
 from service.web.schemas.fields import OffsetDateTime, Whole
 
-REVIEW_STATUSES = ("open", *REVIEW_DECISIONS)  # open: no review yet
 Text = Length(1, 128)
 
 
@@ -39,6 +39,8 @@ class EventFilterArgs(Schema):
     target_country = fields.String(validate=Whole(r"^[A-Z]{2}$", error="Use an ISO 3166-1 alpha-2 code."),
                                    metadata={"description": "the computed country"})
     policy_version = fields.String(validate=Text)
+    source_event_id = fields.String(validate=SOURCE_EVENT_ID, metadata={
+        "description": "the reporting system's own id; with `reporter`, one reporter's event of that id"})
     review_status = fields.String(validate=OneOf(REVIEW_STATUSES))
     occurred_from = OffsetDateTime(metadata={"description": "inclusive"})
     occurred_to = OffsetDateTime(metadata={"description": "exclusive"})

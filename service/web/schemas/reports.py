@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
-from marshmallow.validate import OneOf
+from marshmallow.validate import OneOf, Regexp
 
 from service.reports.periods import parse_bound
 from service.web.schemas.events import LedgerRefSchema
@@ -50,6 +50,14 @@ class ComplianceArgs(PeriodSchema, FormatArgs):
     pass
 
 
+class ReportListArgs(Schema):
+    class Meta:
+        unknown = RAISE
+
+    period = fields.String(validate=Regexp(r"^\d{4}-(W\d{2}|\d{2})$", error="Use a period label: 2024-06 or 2024-W23."),
+                           metadata={"description": "a scheduled period's label (2024-06, 2024-W23): its revisions"})
+
+
 class ReportDocumentSchema(Schema):
     """The canonical JSON form; the renderers and `reports verify` read exactly this."""
 
@@ -63,7 +71,13 @@ class ReportDocumentSchema(Schema):
     weekly = fields.List(fields.Dict(), required=True)
     violations = fields.List(fields.Dict(), required=True)
     open_reviews = fields.List(fields.Dict(), required=True)
+    overruled_verdicts = fields.List(fields.Dict(), metadata={
+        "description": "events whose reviewer judgement differs from the machine verdict (confirmed_violation "
+                       "where the verdict is not violation, dismissed where it is), with the latest review"})
     flagged_points = fields.List(fields.Dict(), required=True)
+    revision = fields.Dict(metadata={"description": "scheduled reports only: kind, number, supersedes (report_id, "
+                                                    "revision, sha256, tree_size) or null, and changes since the "
+                                                    "superseded revision (null for revision 1)"})
 
 
 class StoredReportSchema(Schema):
@@ -71,6 +85,11 @@ class StoredReportSchema(Schema):
     sha256 = fields.String(required=True, metadata={"description": "of the report's RFC 8785 bytes"})
     ledger = fields.Nested(LedgerRefSchema, required=True, metadata={"description": "the report_generated entry"})
     report = fields.Nested(ReportDocumentSchema, required=True)
+
+
+class RevisionRefSchema(Schema):
+    id = fields.Integer(required=True)
+    revision = fields.Integer(required=True)
 
 
 class ReportSummarySchema(Schema):
@@ -81,6 +100,11 @@ class ReportSummarySchema(Schema):
     tree_size = fields.Integer(required=True)
     created_at = fields.String(required=True)
     created_by = fields.String(required=True)
+    revision = fields.Integer(required=True, metadata={"description": "1, 2, … within its period (on demand: 1)"})
+    supersedes = fields.Integer(required=True, allow_none=True, metadata={"description": "the revision before"})
+    superseded_by = fields.Integer(required=True, allow_none=True, metadata={
+        "description": "the next revision; null when this one is the latest"})
+    latest = fields.Nested(RevisionRefSchema, required=True, metadata={"description": "its period's latest revision"})
 
 
 class ReportListSchema(Schema):
