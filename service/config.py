@@ -33,6 +33,10 @@ class Settings:
     rate_limit_storage_uri: str = "memory://"
     # /readyz fails when the oldest entry no signed checkpoint covers is older than this; 0 = never.
     ready_max_sequencer_lag_s: float = 10.0
+    # The auditor's console: the secret its session cookies and CSRF tokens are signed with (a file
+    # created mode 0600 if absent, like the ledger key), and how long an idle session lasts.
+    console_secret: str = str(REPO_ROOT / "var" / "console-secret.key")
+    console_idle_seconds: int = 8 * 3600
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -50,4 +54,6 @@ class Settings:
             rate_limit_storage_uri=environ.get("RATE_LIMIT_STORAGE_URI") or defaults.rate_limit_storage_uri,
             ready_max_sequencer_lag_s=float(environ.get("READY_MAX_SEQUENCER_LAG_S",
                                                         defaults.ready_max_sequencer_lag_s)),
+            console_secret=environ.get("CONSOLE_SECRET") or defaults.console_secret,
+            console_idle_seconds=int(environ.get("CONSOLE_IDLE_SECONDS", defaults.console_idle_seconds)),
         )

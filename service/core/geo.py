@@ -136,3 +136,16 @@ def ukraine_outline():
 def border_outlines() -> dict:
     """{"UA": ..., "RU": ...}: the two countries' shapely geometries in lon/lat, for maps."""
     return dict(_world().outlines)
+
+
+def outlines_within(window: tuple[float, float, float, float]) -> dict[str, object]:
+    """Every Natural Earth country polygon meeting the lon/lat window (min_lon, min_lat, max_lon,
+    max_lat), clipped to it, by ISO_A2_EH; land without a code is left out."""
+    world, box = _world(), shapely.box(*window)
+    found = {}
+    for index in world.countries.query(box):
+        code = world.codes[index]
+        clipped = shapely.intersection(world.countries.geometries[index], box)
+        if code is not None and not clipped.is_empty:
+            found[code] = shapely.union(found[code], clipped) if code in found else clipped
+    return found

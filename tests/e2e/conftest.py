@@ -70,8 +70,9 @@ def stop(process) -> None:
 
 
 @pytest.fixture
-def live_server(database_url, keys, signing_key_path):
-    process, base = start_gunicorn(database_url, free_port(), extra_env={"LEDGER_SIGNING_KEY": signing_key_path})
+def live_server(database_url, keys, signing_key_path, console_secret_path):
+    process, base = start_gunicorn(database_url, free_port(), extra_env={"LEDGER_SIGNING_KEY": signing_key_path,
+                                                                        "CONSOLE_SECRET": console_secret_path})
     yield base
     stop(process)
 

@@ -1,13 +1,11 @@
 """Compliance reports (contract §9): on demand, stored, listed, in JSON, CSV or HTML."""
 from flask import Response, current_app, g
 from flask.views import MethodView
-from sqlalchemy import select
 
 from service.reports import store
 from service.reports.periods import Period
 from service.reports.render_csv import render_csv
 from service.reports.render_html import render_html
-from service.reports.tables import Report
 from service.web.access_log import note_read
 from service.web.api.common import problem, protected
 from service.web.context import sessions
@@ -52,7 +50,7 @@ class Reports(MethodView):
     def get(self):
         """Every stored report, newest first (without the documents)."""
         with sessions()() as session:
-            items = [store.summary(r) for r in session.scalars(select(Report).order_by(Report.id.desc()))]
+            items = [store.summary(r) for r in store.stored_reports(session)]
         note_read(len(items))
         return {"items": items}
 
@@ -61,11 +59,8 @@ class Reports(MethodView):
     @blp.response(201, StoredReportSchema)
     def post(self, args):
         """Compute and store a report; its SHA-256 becomes a `report_generated` ledger entry."""
-        period = Period(args["from_"], args["to"])
-        document = store.current_report(sessions(), current_app.extensions["ledger_signer"], period)
-        with sessions()() as session, session.begin():
-            report = store.store_report(session, document, period, "on_demand", g.principal.name)
-            return store.created_view(report, store.stored_entry(session, report))
+        return store.generate_on_demand(sessions(), current_app.extensions["ledger_signer"],
+                                        Period(args["from_"], args["to"]), g.principal.name)
 
 
 @blp.route("/<int:report_id>")
