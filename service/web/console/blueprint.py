@@ -37,7 +37,7 @@ def error_page(status: int, title: str, detail: str, errors: dict | None, header
     problem+json would carry (service.web.errors decides them)."""
     headers = {**headers, "Cache-Control": "no-store"}
     try:
-        body, _ = page("error.html", status=status, title=title, detail=detail, errors=errors or {},
+        body, _ = page("error.html", status=status, status_code=status, title=title, detail=detail, errors=errors or {},
                        sign_in=status == 401, request_id=g.get("request_id"))
     except Exception:  # an error page must never fail in turn: say it plainly instead
         log.exception("the console's error page could not be rendered")

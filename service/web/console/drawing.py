@@ -7,7 +7,6 @@ from math import cos, radians
 
 import pyproj
 import shapely
-from shapely.ops import transform
 
 from service.core import geo
 from service.core.rules.model import Zone, polygon_shape
@@ -72,8 +71,8 @@ def _countries(window: tuple) -> dict:
 @cache
 def _within_depth(max_depth_km: float):
     """Where a target in Russia is at most max_depth_km from Ukraine: Russia's part of the band."""
-    ukraine = transform(_TO_METRES, geo.ukraine_outline().simplify(0.01))
-    band = transform(_TO_DEGREES, ukraine.buffer(max_depth_km * 1000, 16))
+    ukraine = shapely.transform(geo.ukraine_outline().simplify(0.01), _TO_METRES, interleaved=False)
+    band = shapely.transform(ukraine.buffer(max_depth_km * 1000, 16), _TO_DEGREES, interleaved=False)
     russia = _countries(WINDOW)["RU"]
     return shapely.intersection(russia, band)
 

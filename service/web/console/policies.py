@@ -38,8 +38,15 @@ def timeline(versions: list[Policy]) -> dict:
     def x(moment) -> float:
         return round(TIMELINE_LEFT + (TIMELINE_WIDTH - 2 * TIMELINE_LEFT) * (moment - start).total_seconds() / span, 1)
 
-    bars = [{"policy": v, "x": x(v.effective_from), "width": max(2.0, x(v.effective_to or end) - x(v.effective_from)),
-             "y": 20 + i * ROW, "open": v.effective_to is None} for i, v in enumerate(versions)]
+    bars = []
+    for i, version in enumerate(versions):
+        left = x(version.effective_from)
+        width = max(2.0, x(version.effective_to or end) - left)
+        # A label that does not fit in its bar goes after it (about 7.5 px a character at 12 px).
+        inside = width > 7.5 * (len(version.id) + 2) + 12
+        bars.append({"policy": version, "x": left, "width": width, "y": 20 + i * ROW,
+                     "open": version.effective_to is None, "label_inside": inside,
+                     "label_x": round(left + 6 if inside else left + width + 6, 1)})
     years = [{"year": year, "x": x(start.replace(year=year, month=1, day=1, hour=0, minute=0, second=0))}
              for year in range(start.year + 1, end.year + 1)]
     return {"width": TIMELINE_WIDTH, "height": 28 + len(versions) * ROW, "bars": bars, "years": years}
