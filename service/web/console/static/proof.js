@@ -5,7 +5,12 @@
 
 const encoder = new TextEncoder();
 
-export class Refusal extends Error {}
+export class Refusal extends Error {
+  constructor(message, options = {}) {
+    super(message, options);
+    this.entryId = options.entryId;  // the entry that failed, when one did
+  }
+}
 
 function concat(...parts) {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
@@ -60,10 +65,22 @@ export async function rootFromInclusionProof(index, treeSize, leaf, proof) {
   return r;
 }
 
+// Whether `leaf` is at `index` of the tree of `treeSize` leaves whose root is `root`.
+export async function verifyInclusion(index, treeSize, leaf, proof, root) {
+  if (leaf.length !== 32 || root.length !== 32) return false;
+  try {
+    return equal(await rootFromInclusionProof(index, treeSize, leaf, proof), root);
+  } catch (error) {
+    if (error instanceof Refusal) return false;
+    throw error;
+  }
+}
+
 // <name>+<8 hex key id>+<base64(0x01 || 32-byte Ed25519 key)>, its id checked against name and key.
 export async function parseVerifierKey(text) {
-  const [name, idHex, keyB64, ...rest] = text.trim().split("+");
-  if (!name || rest.length || !/^[0-9a-f]{8}$/i.test(idHex || "")) throw new Refusal("the public key is not a verifier key");
+  // Only the first two "+" separate: base64 has "+" of its own.
+  const [, name, idHex, keyB64] = /^([^+\s]+)\+([0-9a-fA-F]{8})\+(\S+)$/.exec(text.trim()) || [];
+  if (!name) throw new Refusal("the public key is not a verifier key");
   const raw = fromBase64(keyB64);
   if (raw.length !== 33 || raw[0] !== 1) throw new Refusal("the public key is not an Ed25519 verifier key");
   const keyId = Uint8Array.from(idHex.match(/../g), (h) => parseInt(h, 16));
@@ -155,29 +172,31 @@ export async function verifyPage(data, onEntry = () => {}) {
   for (const item of data.entries) {
     const where = `entry ${item.entry_id} (${item.entry_type.replace("_", " ")})`;
     if (item.leaf_index === null || item.leaf_index >= checkpoint.treeSize) {
-      throw new Refusal(`${where} is not in a signed checkpoint yet`, { cause: "pending" });
+      throw new Refusal(`${where} is not in a signed checkpoint yet`, { cause: "pending", entryId: item.entry_id });
     }
     const bytes = fromBase64(item.canonical);
     const leaf = await leafHash(bytes);
     const url = `${data.urls.inclusion}?index=${item.leaf_index}&tree_size=${checkpoint.treeSize}`;
     const proof = JSON.parse(await fetchText(url));
-    const root = await rootFromInclusionProof(item.leaf_index, checkpoint.treeSize, leaf,
-                                              proof.proof.map(fromBase64));
-    if (!equal(root, checkpoint.root)) {
-      throw new Refusal(`${where}: its bytes and inclusion proof do not give the checkpoint's root: the entry was changed`);
+    if (!await verifyInclusion(item.leaf_index, checkpoint.treeSize, leaf, proof.proof.map(fromBase64),
+                               checkpoint.root)) {
+      throw new Refusal(`${where}: its bytes and inclusion proof do not give the checkpoint's root: the entry was changed`,
+                        { entryId: item.entry_id });
     }
     let body;
     try { body = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes)); } catch {
-      throw new Refusal(`${where} is not JSON`);
+      throw new Refusal(`${where} is not JSON`, { entryId: item.entry_id });
     }
     const difference = differenceFromPage({ id: String(item.entry_id), entry_type: item.entry_type, body }, data.shown);
-    if (difference) throw new Refusal(`${where} is in the ledger, but ${difference}`);
+    if (difference) throw new Refusal(`${where} is in the ledger, but ${difference}`, { entryId: item.entry_id });
     onEntry(item.entry_id, leaf);
   }
   return checkpoint;
 }
 
 function show(status, verified, text, reason = "") {
+  const summary = document.getElementById("proof-summary");
+  if (summary) summary.textContent = verified === "true" ? "Proof: verified in this browser ✓" : "Proof: NOT verified";
   status.dataset.verified = verified;
   if (reason) status.dataset.reason = reason; else delete status.dataset.reason;
   status.textContent = text;
@@ -224,6 +243,8 @@ async function main() {
     sessionStorage.removeItem(`pending:${location.pathname}`);
     const message = error instanceof Refusal ? error.message : `the check could not run (${error})`;
     show(status, "false", `Not verified: ${message}.`, message);
+    const failed = cells.get(String(error.entryId));
+    if (failed) failed.textContent = "✗ not verified";
     for (const cell of cells.values()) if (cell.textContent === "…") cell.textContent = "not checked";
   }
 }
