@@ -87,6 +87,10 @@ def test_an_auditors_day_in_the_console(live_server, keys, page, request):
     assert page.url.endswith("/console/events?verdict=violation&review_status=open")
     assert int(page.get_attribute("#match-count", "data-count")) == 2
     shot(page, "events", backend)
+    page.keyboard.press("Tab")  # the keyboard's first stop skips the navigation
+    assert page.evaluate("document.activeElement.textContent") == "Skip to the content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("location.hash") == "#main"
 
     page.select_option("#f-rule_id", "CIV-TARGET")
     page.click("form.filters button[type=submit]")
