@@ -1,9 +1,16 @@
 """`make bench`'s console figure works on a small database: signed in, every filter's pages, timed."""
+import pytest
 import requests
 
 from bench.console import console_run
 
 from ..helpers import make_event
+
+
+@pytest.fixture(params=[pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_factory(request):
+    """make bench runs on PostgreSQL only."""
+    return request.getfixturevalue("postgres_factory")
 
 
 def test_the_console_list_figure_runs_on_a_small_database(live_server, keys):
