@@ -26,7 +26,7 @@ PREFIX = "bench_"
 ORIGIN = "bench.strike-audit.local/ledger"
 KEYS = REPO / "var" / "bench"
 # What the template's rows depend on.
-FINGERPRINTED = ["bench/load.py", "bench/events.py", "bench/jcs.py", "bench/integrate.py", "demo",
+FINGERPRINTED = ["bench/load.py", "bench/events.py", "bench/integrate.py", "demo",
                  "service/core/ledger/canonical.py", "service/core/rules", "service/policies"]
 
 

@@ -1,8 +1,8 @@
 """Bulk loader: synthetic reports stored exactly as `POST /v1/events` stores them, a million in minutes.
 
 For each report it writes what service.events.intake writes for a new event, with the same values: the
-`event_received` and `evaluation` ledger entries (RFC 8785 bytes and leaf hashes), the event and
-evaluation rows, and the index rows of service.events.index (event_heads, event_rules). Verdicts
+`event_received` and `evaluation` ledger entries (RFC 8785 bytes and leaf hashes), the version row, and
+the index rows of service.events.index (event_heads, event_rules). Verdicts
 come from the real rules engine under the policy version stored in the database; geography is
 computed once per template (bench.events). The rows go in with PostgreSQL COPY from several
 processes, chunk by chunk, each chunk's ids fixed in advance. Then the sequencer's steps
@@ -27,8 +27,7 @@ from dataclasses import dataclass
 import psycopg
 from sqlalchemy import select, text
 
-from service.core.ledger import canonical
-from service.core.ledger.canonical import leaf_hash
+from service.core.ledger.canonical import canonical_bytes, leaf_hash
 from service.core.rules.engine import evaluate, policy_in_force
 from service.core.time import format_utc
 from service.db import make_engine, make_session_factory, normalize_url
@@ -37,23 +36,20 @@ from service.ledger import sequencer
 from service.policies.store import munition_catalog, stored_policies
 from service.policies.tables import Munition
 
-from . import events, integrate, jcs
+from . import events, integrate
 
 CHUNK = 5000  # reports per COPY transaction
-CHECK_EVERY = 997  # entries: one in so many is also serialized by the service's own canonical_bytes
 SEQUENCER_BATCH = 50_000  # entries per checkpoint; the sequencer's IN (...) list must stay below 65535
-# Column order of each COPY; the values are those service.intake and service.events.index write.
+# Column order of each COPY; the values are those service.events.writer and service.events.index write.
 COLUMNS = {
     "ledger_entries": ("id", "entry_type", "canonical", "leaf_hash", "created_at"),
     "ledger_pending": ("entry_id",),
-    "events": ("id", "reporter", "source_event_id", "version", "supersedes", "payload", "occurred_at",
-               "received_at", "ledger_entry_id"),
-    "evaluations": ("id", "event_id", "policy_id", "policy_sha256", "verdict", "findings", "computed",
-                    "evaluated_at", "ledger_entry_id"),
+    "events": ("id", "head_id", "reporter", "source_event_id", "version", "supersedes", "occurred_at",
+               "received_at", "ledger_entry_id", "evaluation_entry_id"),
     "event_rules": ("event_id", "rule_id"),
     "event_heads": ("id", "event_id", "reporter", "source_event_id", "version", "occurred_at", "received_at",
                     "verdict", "severity", "munition", "family", "category", "target_country", "policy_version",
-                    "review_status", "target_lat", "target_lon"),
+                    "review_status", "review_id", "target_lat", "target_lon", "ledger_entry_id", "evaluation_entry_id"),
 }
 
 
@@ -66,22 +62,18 @@ class Plan:
     munitions: dict
     families: dict
     first_entry_id: int  # ledger entry id of report 0's event_received entry
-    first_evaluation_id: int
     seed: int
     queue: bool  # also queue the entries in ledger_pending, for the real sequencer
 
 
 def ledger_entry(entry_id: int, entry_type: str, body: dict, now) -> tuple:
-    """service.ledger.store.append_entry's row: the document, its canonical bytes and leaf hash."""
-    document = {"entry_type": entry_type, "recorded_at": format_utc(now), **body}
-    data = jcs.canonical_bytes(document)
-    if entry_id % CHECK_EVERY == 0 and data != canonical.canonical_bytes(document):
-        raise AssertionError(f"bench.jcs and rfc8785 differ on entry {entry_id}: {document!r}")
+    """service.ledger.entries.append_entry's row: the document, its canonical bytes and leaf hash."""
+    data = canonical_bytes({"entry_type": entry_type, "recorded_at": format_utc(now), **body})
     return (entry_id, entry_type, data, leaf_hash(data), now)
 
 
 def report_rows(plan: Plan, n: int, rng: random.Random) -> dict[str, list[tuple]]:
-    """The rows of report n, table by table, as service.intake._store_version writes them."""
+    """The rows of report n, table by table, as service.events.writer.store_versions writes them."""
     s = plan.schedule
     template = plan.templates[s.template[n]]
     reporter = events.REPORTERS[s.reporter[n]]
@@ -91,7 +83,6 @@ def report_rows(plan: Plan, n: int, rng: random.Random) -> dict[str, list[tuple]
     evaluation = evaluate(payload, policy_in_force(plan.policies, occurred), plan.munitions, template.geography)
     event_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
     received_id, judged_id = plan.first_entry_id + 2 * n, plan.first_entry_id + 2 * n + 1
-    findings = [f.to_dict() for f in evaluation.findings]
     munition, target = payload["weapon"]["munition"], payload["target"]
     return {
         "ledger_entries": [
@@ -102,14 +93,12 @@ def report_rows(plan: Plan, n: int, rng: random.Random) -> dict[str, list[tuple]
             ledger_entry(judged_id, "evaluation", {"event_id": event_id, **evaluation.to_dict()}, now),
         ],
         "ledger_pending": [(received_id,), (judged_id,)] if plan.queue else [],
-        "events": [(event_id, reporter, source_event_id, 1, None, payload, occurred, now, received_id)],
-        "evaluations": [(plan.first_evaluation_id + n, event_id, evaluation.policy_id, evaluation.policy_sha256,
-                         evaluation.verdict, findings, evaluation.computed, now, judged_id)],
+        "events": [(event_id, event_id, reporter, source_event_id, 1, None, occurred, now, received_id, judged_id)],
         "event_rules": [(event_id, rule) for rule in sorted({f.rule_id for f in evaluation.findings})],
         "event_heads": [(event_id, event_id, reporter, source_event_id, 1, occurred, now, evaluation.verdict,
                          highest_severity(evaluation), munition, plan.families.get(munition), target["category"],
-                         evaluation.computed["country"], evaluation.policy_id, "open", target["lat"],
-                         target["lon"])],
+                         evaluation.computed["country"], evaluation.policy_id, "open", None, target["lat"],
+                         target["lon"], received_id, judged_id)],
     }
 
 
@@ -159,10 +148,9 @@ def plain_url(url: str) -> str:
 def _plan(sessions, count: int, seed: int, templates: list, queue: bool) -> Plan:
     with sessions() as session:
         first_entry = session.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM ledger_entries"))
-        first_evaluation = session.scalar(text("SELECT coalesce(max(id), 0) + 1 FROM evaluations"))
         families = dict(session.execute(select(Munition.code, Munition.family)).all())
         return Plan(events.schedule(count, templates, seed), templates, stored_policies(session),
-                    munition_catalog(session), families, first_entry, first_evaluation, seed, queue)
+                    munition_catalog(session), families, first_entry, seed, queue)
 
 
 def _copy_all(url: str, plan: Plan, processes: int) -> None:
@@ -186,7 +174,7 @@ def _copy_all(url: str, plan: Plan, processes: int) -> None:
 def _advance_sequences(sessions) -> None:
     """The rows carry explicit ids: move the sequences past them, as inserts by the API would have."""
     with sessions() as session, session.begin():
-        for table in ("ledger_entries", "evaluations"):
+        for table in ("ledger_entries",):
             session.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                                  f"(SELECT max(id) FROM {table}))"))
 

@@ -5,7 +5,7 @@ from sqlalchemy import create_engine, func, select, text
 
 from service.db import normalize_url
 from service.db.guards import append_only_sql
-from service.events.tables import Evaluation, Event
+from service.events.tables import Event, EventHead, EventRule
 from service.ledger.tables import LedgerEntry
 
 BASE_EVENT = {
@@ -39,7 +39,7 @@ def make_event(source_event_id: str = "ops-2024-000123", **changes) -> dict:
 def row_counts(app) -> dict:
     with app.extensions["db_sessions"]() as session:
         return {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                for model in (Event, Evaluation, LedgerEntry)}
+                for model in (Event, EventHead, EventRule, LedgerEntry)}
 
 
 def submit_all(client, keys, events: dict) -> dict:
@@ -53,12 +53,15 @@ def submit_all(client, keys, events: dict) -> dict:
 
 
 def tamper(app_or_url, table: str, sql: str, params: dict, foreign_keys: bool = False) -> None:
-    """Change data the way only a database superuser could: around the append-only triggers."""
+    """Change data the way only a database superuser could: around the append-only triggers (the heads,
+    a read model rewritten as versions and reviews arrive, have none). `app_or_url`: an app or its
+    database URL."""
     database_url = app_or_url if isinstance(app_or_url, str) else app_or_url.config["DATABASE_URL"]
-    url = normalize_url(database_url)
-    engine = create_engine(url)  # plain engine: SQLite foreign keys stay off, no BEGIN IMMEDIATE
+    engine = create_engine(normalize_url(database_url))  # plain engine: SQLite foreign keys off, no BEGIN IMMEDIATE
     with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
+        if table == "event_heads" and not foreign_keys:
+            conn.execute(text(sql), params)
+        elif engine.dialect.name == "postgresql":
             which = "ALL" if foreign_keys else "USER"  # ALL also skips foreign-key checks (superuser only)
             conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {which}")
             conn.execute(text(sql), params)

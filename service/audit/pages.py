@@ -4,7 +4,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from service.audit.filters import EventFilter, after_cursor, encode_cursor, filtered_heads, newest_first
-from service.audit.records import list_items
+from service.audit.records import list_item
+from service.events.records import with_entries
 
 
 @dataclass(frozen=True)
@@ -18,6 +19,6 @@ def event_page(session: Session, criteria: EventFilter | None, limit: int, curso
     if criteria is None:
         return EventPage([], None)
     query = after_cursor(newest_first(filtered_heads(criteria)), cursor)
-    heads = session.scalars(query.limit(limit + 1)).all()  # one more than shown: is there a next page?
-    page = heads[:limit]
-    return EventPage(list_items(session, page), encode_cursor(page[-1]) if len(heads) > len(page) else None)
+    rows = session.execute(with_entries(query.limit(limit + 1))).all()  # one more than shown: a next page?
+    page = rows[:limit]
+    return EventPage([list_item(*row) for row in page], encode_cursor(page[-1][0]) if len(rows) > len(page) else None)

@@ -1,85 +1,71 @@
-"""How stored events are shown: version records (loaded in bulk), and an event with its whole history."""
+"""How stored events are shown: list rows read together with their heads, and one event with its whole
+history. Everything a record says comes from its ledger entries' bytes, the only copy of the reports."""
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit.tables import Review
+from service.core.ledger.checks import parse_json
 from service.core.time import format_utc
-from service.events.tables import Evaluation, Event, EventHead
-from service.ledger.entries import ledger_ref
+from service.events.records import record_from_bytes, version_record
+from service.events.tables import Event, EventHead
+from service.ledger.entries import b64
 from service.ledger.reads import checkpoint_view, entry_positions, signed_size
 from service.ledger.tables import LedgerEntry
 
-
-def records(session: Session, events: list[Event]) -> list[dict]:
-    """The record of each version, in order, with four queries whatever the number of events."""
-    ids = [event.id for event in events]
-    evaluations = {e.event_id: e for e in session.scalars(  # ascending id: the latest one wins
-        select(Evaluation).where(Evaluation.event_id.in_(ids)).order_by(Evaluation.id))}
-    entries = {e.id: e for e in session.execute(  # id and hash only: the bytes are not shown here
-        select(LedgerEntry.id, LedgerEntry.leaf_hash).where(LedgerEntry.id.in_([e.ledger_entry_id for e in events])))}
-    superseded_by = dict(session.execute(select(Event.supersedes, Event.id).where(Event.supersedes.in_(ids))).all())
-    return [version_record(event, evaluations[event.id], entries[event.ledger_entry_id], superseded_by.get(event.id))
-            for event in events]
+def list_item(head: EventHead, report: bytes, leaf_hash: bytes, evaluation: bytes) -> dict:
+    """A list row: the latest version's record and the event's review status."""
+    return {**record_from_bytes(report, evaluation, head.ledger_entry_id, leaf_hash),
+            "review_status": head.review_status}
 
 
-def version_record(event: Event, evaluation: Evaluation, entry: LedgerEntry, superseded_by: str | None) -> dict:
-    return {
-        **event.payload,
-        "occurred_at": format_utc(event.occurred_at),
-        "id": event.id,
-        "reporter": event.reporter,
-        "received_at": format_utc(event.received_at),
-        "version": event.version,
-        "supersedes": event.supersedes,
-        "superseded_by": superseded_by,
-        "verdict": evaluation.verdict,
-        "policy_version": evaluation.policy_id,
-        "policy_sha256": evaluation.policy_sha256,
-        "findings": evaluation.findings,
-        "computed": evaluation.computed,
-        "ledger": ledger_ref(entry),
-    }
+def _versions(session: Session, head_id: str) -> list[tuple[Event, dict, dict, bytes]]:
+    """Every version of an event, oldest first, with its report and evaluation entries and leaf hash."""
+    versions = session.scalars(select(Event).where(Event.head_id == head_id).order_by(Event.version)).all()
+    entry_ids = [v.ledger_entry_id for v in versions] + [v.evaluation_entry_id for v in versions]
+    entries = {entry_id: (canonical, leaf_hash) for entry_id, canonical, leaf_hash in session.execute(
+        select(LedgerEntry.id, LedgerEntry.canonical, LedgerEntry.leaf_hash).where(LedgerEntry.id.in_(entry_ids)))}
+    return [(v, parse_json(entries[v.ledger_entry_id][0]), parse_json(entries[v.evaluation_entry_id][0]),
+             entries[v.ledger_entry_id][1]) for v in versions]
+
+
+def _records(versions: list[tuple[Event, dict, dict, bytes]]) -> list[dict]:
+    later = [v.id for v, *_ in versions[1:]] + [None]  # versions are consecutive: each is superseded by the next
+    return [version_record(report, evaluation, v.ledger_entry_id, leaf_hash, superseded_by)
+            for (v, report, evaluation, leaf_hash), superseded_by in zip(versions, later)]
 
 
 def event_record(session: Session, event: Event) -> dict:
-    return records(session, [event])[0]
+    versions = _versions(session, event.head_id)
+    return _records(versions)[event.version - 1]
 
 
-def list_items(session: Session, heads: list[EventHead]) -> list[dict]:
-    """List rows: the latest version of each event, its review status and how many versions it has."""
-    events = {e.id: e for e in session.scalars(select(Event).where(Event.id.in_([h.event_id for h in heads])))}
-    shown = records(session, [events[h.event_id] for h in heads])
-    return [{**record, "review_status": head.review_status} for record, head in zip(shown, heads)]
-
-
-def review_view(review: Review, entry: LedgerEntry) -> dict:
-    return {"id": review.id, "event_id": review.event_id, "status": review.status, "comment": review.comment,
-            "reviewer": review.reviewer, "created_at": format_utc(review.created_at), "ledger": ledger_ref(entry)}
+def review_view(review: Review, entry: dict, leaf_hash: bytes) -> dict:
+    """`entry`: the review's ledger entry, which alone keeps the comment."""
+    return {"id": review.id, "event_id": review.event_id, "status": review.status, "comment": entry["comment"],
+            "reviewer": review.reviewer, "created_at": format_utc(review.created_at),
+            "ledger": {"entry_id": review.ledger_entry_id, "leaf_hash": b64(leaf_hash)}}
 
 
 def event_detail(session: Session, event: Event) -> dict:
     """The version asked for, every version, every evaluation and review, and where each ledger entry
     sits in the tree (with inclusion proofs against the checkpoint shown)."""
-    versions = session.scalars(select(Event).where(Event.reporter == event.reporter,
-                                                   Event.source_event_id == event.source_event_id)
-                               .order_by(Event.version)).all()
-    version_ids = [v.id for v in versions]
-    evaluations = session.scalars(select(Evaluation).where(Evaluation.event_id.in_(version_ids))
-                                  .order_by(Evaluation.id)).all()
-    reviews = session.execute(select(Review, LedgerEntry).join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id)
-                              .where(Review.head_id == versions[0].id).order_by(Review.id)).all()
-    entry_ids = [v.ledger_entry_id for v in versions] + [e.ledger_entry_id for e in evaluations]
-    entry_ids += [review.ledger_entry_id for review, _ in reviews]
+    versions = _versions(session, event.head_id)
+    reviews = session.execute(select(Review, LedgerEntry.canonical, LedgerEntry.leaf_hash)
+                              .join(LedgerEntry, LedgerEntry.id == Review.ledger_entry_id)
+                              .where(Review.head_id == event.head_id).order_by(Review.id)).all()
+    entry_ids = [v.ledger_entry_id for v, *_ in versions] + [v.evaluation_entry_id for v, *_ in versions]
+    entry_ids += [review.ledger_entry_id for review, _, _ in reviews]
     _, checkpoint = signed_size(session)
-    shown = records(session, versions)
+    shown = _records(versions)
     return {
-        **shown[version_ids.index(event.id)],
+        **shown[event.version - 1],
         "review_status": reviews[-1][0].status if reviews else "open",
         "versions": shown,
-        "evaluations": [{"event_id": e.event_id, "verdict": e.verdict, "policy_version": e.policy_id,
-                         "policy_sha256": e.policy_sha256, "findings": e.findings, "computed": e.computed,
-                         "evaluated_at": format_utc(e.evaluated_at)} for e in evaluations],
-        "reviews": [review_view(review, entry) for review, entry in reviews],
+        "evaluations": [{"event_id": v.id, "verdict": evaluation["verdict"],
+                         "policy_version": evaluation["policy_version"], "policy_sha256": evaluation["policy_sha256"],
+                         "findings": evaluation["findings"], "computed": evaluation["computed"],
+                         "evaluated_at": evaluation["recorded_at"]} for v, _, evaluation, _ in versions],
+        "reviews": [review_view(review, parse_json(canonical), leaf_hash) for review, canonical, leaf_hash in reviews],
         "ledger_entries": entry_positions(session, sorted(entry_ids), checkpoint),
         "checkpoint": checkpoint_view(checkpoint) if checkpoint else None,
     }

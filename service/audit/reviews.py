@@ -15,16 +15,14 @@ def add_review(sessions: sessionmaker, principal: Principal, event_id: str, stat
     with sessions() as session, session.begin():
         event = visible_event(session, principal, event_id)
         # Locked, so that of two concurrent reviews the one stored last is also the status shown.
-        head = session.scalars(select(EventHead).where(EventHead.reporter == event.reporter,
-                                                       EventHead.source_event_id == event.source_event_id)
-                               .with_for_update()).one()
+        head = session.scalars(select(EventHead).where(EventHead.id == event.head_id).with_for_update()).one()
         now = utcnow()
-        entry = append_entry(session, "review", {
-            "event_id": event.id, "head_id": head.id, "status": status, "comment": comment,
-            "reviewer": principal.name}, now)
-        review = Review(event_id=event.id, head_id=head.id, status=status, comment=comment,
-                        reviewer=principal.name, created_at=now, ledger_entry_id=entry.id)
+        body = {"event_id": event.id, "head_id": head.id, "status": status, "comment": comment,
+                "reviewer": principal.name}
+        entry = append_entry(session, "review", body, now)
+        review = Review(event_id=event.id, head_id=head.id, status=status, reviewer=principal.name, created_at=now,
+                        ledger_entry_id=entry.id)
         session.add(review)
-        head.review_status = status
         session.flush()
-        return review_view(review, entry)
+        head.review_status, head.review_id = status, review.id
+        return review_view(review, body, entry.leaf_hash)

@@ -1,7 +1,7 @@
 """Auditors' reviews of events (append-only)."""
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String, Text
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, EntryId, UTCDateTime
@@ -15,7 +15,6 @@ class Review(Base):
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
     head_id: Mapped[str] = mapped_column(String(36), index=True)
     status: Mapped[str] = mapped_column(String(32))
-    comment: Mapped[str] = mapped_column(Text)
-    reviewer: Mapped[str] = mapped_column(String(64))
+    reviewer: Mapped[str] = mapped_column(String(64))  # the comment is in the review's ledger entry only
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)

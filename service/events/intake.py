@@ -13,7 +13,9 @@ from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.rules.engine import evaluate, policy_in_force
 from service.core.rules.model import Evaluation
 from service.core.time import parse_rfc3339
+from service.core.ledger.checks import parse_json
 from service.events.tables import Event
+from service.ledger.tables import LedgerEntry
 from service.events.writer import NewVersion, StoredVersion, store_versions
 from service.keys.store import Principal
 from service.policies.store import RuleSet, current_rules
@@ -46,10 +48,22 @@ def judge_with(rules: RuleSet, payload: dict) -> Judgement:
                      munition.family if munition else None)
 
 
-def _versions(session: Session, reporter: str, source_event_id: str) -> list[Event]:
-    return list(session.scalars(
-        select(Event).where(Event.reporter == reporter, Event.source_event_id == source_event_id)
-        .order_by(Event.version)))
+def _first_versions(session: Session, reporter: str, source_ids) -> list[tuple[str, str, dict]]:
+    """(source_event_id, event id, report entry) of the first version of each id already reported."""
+    rows = session.execute(select(Event.source_event_id, Event.id, LedgerEntry.canonical)
+                           .join(LedgerEntry, LedgerEntry.id == Event.ledger_entry_id)
+                           .where(Event.reporter == reporter, Event.version == 1,
+                                  Event.source_event_id.in_(source_ids)))
+    return [(source_id, event_id, parse_json(canonical)) for source_id, event_id, canonical in rows]
+
+
+def _latest_version(session: Session, head_id: str) -> tuple[Event, dict]:
+    """The latest version of an event and its report entry (the payload is only there)."""
+    latest, canonical = session.execute(select(Event, LedgerEntry.canonical)
+                                        .join(LedgerEntry, LedgerEntry.id == Event.ledger_entry_id)
+                                        .where(Event.head_id == head_id)
+                                        .order_by(Event.version.desc()).limit(1)).one()
+    return latest, parse_json(canonical)
 
 
 def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Submission:
@@ -79,8 +93,8 @@ def _submit_first_versions(session: Session, reporter: str,
 
 def _decide_and_store(session: Session, reporter: str, judged: list[tuple[dict, Judgement]]) -> list:
     source_ids = {payload["source_event_id"] for payload, _ in judged}
-    known = {event.source_event_id: (event.id, event.payload) for event in session.scalars(
-        select(Event).where(Event.reporter == reporter, Event.version == 1, Event.source_event_id.in_(source_ids)))}
+    known = {source_id: (event_id, report["payload"]) for source_id, event_id, report in _first_versions(
+        session, reporter, source_ids)}
     submissions, new = [], []
     for payload, judgement in judged:
         source_id = payload["source_event_id"]
@@ -108,11 +122,11 @@ def correct_event(sessions: sessionmaker, principal: Principal, event_id: str, p
         if payload["source_event_id"] != corrected.source_event_id:
             raise InvalidInput("A correction keeps the event's source_event_id.", errors={
                 "source_event_id": [f"must stay {corrected.source_event_id!r}"]})
-        latest = _versions(session, corrected.reporter, corrected.source_event_id)[-1]
-        if latest.payload == payload:
+        latest, report = _latest_version(session, corrected.head_id)
+        if report["payload"] == payload:
             return Submission(False, latest.id)  # the same correction again
         version = NewVersion(corrected.reporter, principal.name, payload, judgement.evaluation, judgement.family,
-                             version=latest.version + 1, supersedes=latest.id)
+                             version=latest.version + 1, supersedes=latest.id, head_id=latest.head_id)
         try:
             with session.begin_nested():
                 [stored] = store_versions(session, [version])

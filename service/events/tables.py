@@ -1,44 +1,36 @@
-"""Reported strikes: every version, its evaluation, and the query index over the latest versions."""
+"""Reported strikes: every version, the rules each version's evaluation found, and the query index
+over the latest versions (one head per event)."""
 from datetime import datetime
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db.base import Base, EntryId, JSONDoc, UTCDateTime
+from service.db.base import Base, EntryId, UTCDateTime
 
 
 class Event(Base):
-    """One version of a reported strike; a correction is a new row that supersedes the previous one."""
+    """One version of a reported strike; a correction is a new row that supersedes the previous one.
+
+    The version's report and its evaluation are ledger entries, whose canonical bytes are the only copy of
+    them; the row keeps what finds and orders versions, every value of it derived from those two entries
+    (`ledger verify` compares them).
+    """
 
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("reporter", "source_event_id", "version"),
-        Index("ix_events_occurred_at", "occurred_at"),
-        # Records show which version supersedes each one: without it, a scan of every version.
-        Index("ix_events_supersedes", "supersedes"),
+        Index("ix_events_head_id", "head_id", "version"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    head_id: Mapped[str] = mapped_column(String(36))  # the first version's id: the event's stable id
     reporter: Mapped[str] = mapped_column(String(64))
     source_event_id: Mapped[str] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(Integer)
     supersedes: Mapped[str | None] = mapped_column(ForeignKey("events.id"))
-    payload: Mapped[dict] = mapped_column(JSONDoc)
     occurred_at: Mapped[datetime] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)
-
-
-class Evaluation(Base):
-    __tablename__ = "evaluations"
-    id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
-    event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), index=True)
-    policy_id: Mapped[str | None] = mapped_column(String(128))
-    policy_sha256: Mapped[str | None] = mapped_column(String(64))
-    verdict: Mapped[str] = mapped_column(String(16))
-    findings: Mapped[list] = mapped_column(JSONDoc)
-    computed: Mapped[dict] = mapped_column(JSONDoc)
-    evaluated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)
+    ledger_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)  # the report
+    evaluation_entry_id: Mapped[int] = mapped_column(EntryId, ForeignKey("ledger_entries.id"), unique=True)
 
 
 class EventRule(Base):
@@ -85,5 +77,9 @@ class EventHead(Base):
     target_country: Mapped[str | None] = mapped_column(String(2))  # computed; None at sea
     policy_version: Mapped[str | None] = mapped_column(String(128))
     review_status: Mapped[str] = mapped_column(String(32))
+    review_id: Mapped[int | None] = mapped_column(EntryId)  # the latest review's, None while open
     target_lat: Mapped[float] = mapped_column(Float)
     target_lon: Mapped[float] = mapped_column(Float)
+    # The latest version's two entries: a list row is built from their bytes, read with the head.
+    ledger_entry_id: Mapped[int] = mapped_column(EntryId)
+    evaluation_entry_id: Mapped[int] = mapped_column(EntryId)

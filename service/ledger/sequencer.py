@@ -1,6 +1,8 @@
 """The sequencer: gives pending entries dense leaf indexes, extends the tree, signs a checkpoint."""
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -61,6 +63,41 @@ def sign_extension(session: Session, signer: Signer, tree: StoredTree, previous:
     session.add(Checkpoint(tree_size=new_size, root_hash=root, note=signer.sign(new_size, root), signed_at=now))
 
 
+def _integrate_everything(session: Session, signer: Signer, batch_size: int = 5000) -> None:
+    while integrate(session, signer, batch_size) == batch_size:
+        pass
+
+
+@contextmanager
+def integrated_snapshot(sessions: sessionmaker, signer: Signer) -> Iterator[tuple[Session, Checkpoint]]:
+    """A transaction in which everything visible is covered by the checkpoint it yields: what is
+    pending is integrated first, inside it. Reports are computed from the tables in such a transaction,
+    so that they agree with a replay of the ledger up to that checkpoint.
+
+    On PostgreSQL the sequencers' lock is taken before the transaction's snapshot (REPEATABLE READ), so
+    no batch another sequencer committed can be missing from it, and held until the end, so none can
+    integrate what this one does not see. On SQLite the transaction holds the write lock from BEGIN.
+    """
+    engine = sessions.kw["bind"]
+    if engine.dialect.name != "postgresql":
+        with sessions() as session, session.begin():
+            _integrate_everything(session, signer)
+            yield session, latest_checkpoint(session)
+        return
+    with engine.connect() as connection:
+        connection.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        connection.commit()  # a session-level lock: it outlives this first transaction
+        try:
+            connection.execution_options(isolation_level="REPEATABLE READ")
+            with Session(bind=connection) as session, session.begin():
+                _integrate_everything(session, signer)
+                yield session, latest_checkpoint(session)
+        finally:
+            connection.rollback()  # whatever the block left, before the unlock
+            connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": ADVISORY_LOCK_KEY})
+            connection.commit()
+
+
 def integrate_all(sessions: sessionmaker, signer: Signer, batch_size: int = 5000) -> int:
     total = 0
     while True:
@@ -77,14 +114,16 @@ class Backlog:
 
     pending: int
     lag_seconds: float  # age of the oldest entry no signed checkpoint covers yet; 0 when there is none
+    signed: bool  # a checkpoint exists: a sequencer has run at least once on this ledger
 
 
 def backlog(session: Session, now: datetime) -> Backlog:
     # The oldest by time, not by id: concurrent transactions need not take ids in timestamp order.
-    count, oldest = session.execute(select(func.count(), func.min(LedgerEntry.created_at))
-                                    .select_from(PendingEntry)
-                                    .join(LedgerEntry, LedgerEntry.id == PendingEntry.entry_id)).one()
-    return Backlog(count, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    count, oldest, signed = session.execute(select(
+        func.count(), func.min(LedgerEntry.created_at),
+        select(Checkpoint.tree_size).limit(1).exists().label("signed"))
+        .select_from(PendingEntry).join(LedgerEntry, LedgerEntry.id == PendingEntry.entry_id)).one()
+    return Backlog(count, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, bool(signed))
 
 
 def run(sessions: sessionmaker, signer: Signer, stop: threading.Event, interval: float = 0.1,

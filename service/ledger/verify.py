@@ -9,7 +9,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from functools import cached_property
+from datetime import datetime, timezone
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
@@ -17,15 +17,19 @@ from typing import Callable, Iterator, NamedTuple, Sequence
 
 from sqlalchemy import JSON, Text, and_, cast, create_engine, event, exists, func, or_, select
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import aliased
 
 from service.core.ledger.checks import (LeafChecker, ProblemLog, RootTracker, Verification, gap_line, leaf_label,
                                         parse_json)
 from service.core.ledger.merkle import HASH_SIZE
 from service.db import make_engine
-from service.events.tables import Evaluation, Event
+from service.audit.tables import Review
+from service.core.rules.engine import SEVERITIES
+from service.core.time import format_utc, parse_rfc3339
+from service.events.tables import Event, EventHead
 from service.ledger.bundle import BATCH, write_bundle
 from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry, TreeNode
-from service.policies.tables import PolicyVersion
+from service.policies.tables import Munition, PolicyVersion
 
 _SNAPSHOT_ID = re.compile(r"[0-9A-F]+(-[0-9A-F]+)+")  # what pg_export_snapshot() returns
 LEAVES_PER_TASK = 100_000  # a parallel run's unit of work: big enough that its queries dwarf a task's overhead
@@ -35,51 +39,78 @@ _MISSING = object()
 
 
 @dataclass(frozen=True)
+class Field:
+    """A row's column and the value of its ledger entry it must equal."""
+
+    column: str
+    path: tuple[str, ...]  # keys into the entry
+    instant: bool = False  # an RFC 3339 text in the entry, a timestamp in the row: compared as instants
+    derive: Callable[[dict], object] | None = None  # the value is computed from the entry instead (path names it)
+
+
+@dataclass(frozen=True)
 class RowKind:
-    """A table whose rows restate a ledger entry: which columns must equal which keys of the entry."""
+    """Rows derived from ledger entries of some types: which columns must equal which values of the entry."""
 
     name: str
-    model: type
+    model: object  # a table's class, or an alias of one when a table has rows for two kinds of entry
+    entry_column: str  # the row's column naming its entry
     entry_types: tuple[str, ...]
-    fields: tuple[tuple[str, str], ...]  # (column, key in the ledger entry)
-    missing: str  # formatted with the entry's event_id / policy_id
+    fields: tuple[Field, ...]
+    missing: str | None  # formatted with the entry's event_id / policy_id; None: not every entry has a row
+    label: str = "id"  # the column naming a row in what is reported
 
     def columns(self) -> list:
-        """The row's id and fields, JSON as text: parsing it here with orjson is far cheaper than
+        """The row's label and fields, JSON as text: parsing it here with orjson is far cheaper than
         letting the driver build Python objects, and both databases return the same form."""
         model = self.model
-        return [model.id] + [cast(getattr(model, column), Text) if _is_json(getattr(model, column)) else
-                             getattr(model, column) for column, _ in self.fields]
+        return [getattr(model, self.label)] + [
+            cast(getattr(model, f.column), Text) if _is_json(getattr(model, f.column)) else getattr(model, f.column)
+            for f in self.fields]
 
     def json_positions(self) -> tuple[int, ...]:
-        return tuple(i for i, (column, _) in enumerate(self.fields) if _is_json(getattr(self.model, column)))
+        return tuple(i for i, f in enumerate(self.fields) if _is_json(getattr(self.model, f.column)))
 
-    @cached_property
-    def columns_named(self) -> tuple[str, ...]:
-        return tuple(column for column, _ in self.fields)
-
-    @cached_property
-    def keys(self) -> tuple[str, ...]:
-        return tuple(key for _, key in self.fields)
+    def entry_id(self):
+        return getattr(self.model, self.entry_column)
 
 
 def _is_json(column) -> bool:
     return isinstance(column.type, JSON)
 
 
+def _highest_severity(evaluation: dict) -> str | None:
+    found = {finding["severity"] for finding in evaluation["findings"]}
+    return next((s for s in SEVERITIES if s in found), None)
+
+
+_VERSION_OF_EVALUATION = aliased(Event, name="evaluated_version")
+_HEAD_OF_EVALUATION = aliased(EventHead, name="evaluated_head")
+_REPORT_FIELDS = (Field("reporter", ("reporter",)), Field("source_event_id", ("source_event_id",)),
+                  Field("version", ("version",)), Field("occurred_at", ("payload", "occurred_at"), instant=True),
+                  Field("received_at", ("received_at",), instant=True))
 KINDS = (
-    RowKind("event", Event, ("event_received", "correction"),
-            (("id", "event_id"), ("reporter", "reporter"), ("source_event_id", "source_event_id"),
-             ("version", "version"), ("supersedes", "supersedes"), ("payload", "payload")),
+    RowKind("event", Event, "ledger_entry_id", ("event_received", "correction"),
+            (Field("id", ("event_id",)), *_REPORT_FIELDS, Field("supersedes", ("supersedes",))),
             "event row {event_id} is missing"),
-    RowKind("evaluation", Evaluation, ("evaluation",),
-            (("event_id", "event_id"), ("verdict", "verdict"), ("policy_id", "policy_version"),
-             ("policy_sha256", "policy_sha256"), ("findings", "findings"), ("computed", "computed")),
-            "evaluation row for event {event_id} is missing"),
-    RowKind("policy version", PolicyVersion, ("policy_published",),
-            (("id", "policy_id"), ("sha256", "policy_sha256"), ("published_by", "published_by"),
-             ("document", "document")),
-            "policy version row {policy_id} is missing"),
+    RowKind("event", _VERSION_OF_EVALUATION, "evaluation_entry_id", ("evaluation",),
+            (Field("id", ("event_id",)),), "event row for the evaluation of {event_id} is missing"),
+    # Only the latest version of an event has a head; that every event has one is checked apart.
+    RowKind("event head", EventHead, "ledger_entry_id", ("event_received", "correction"),
+            (Field("event_id", ("event_id",)), *_REPORT_FIELDS,
+             Field("munition", ("payload", "weapon", "munition")), Field("category", ("payload", "target", "category")),
+             Field("target_lat", ("payload", "target", "lat")), Field("target_lon", ("payload", "target", "lon"))),
+            None),
+    RowKind("event head", _HEAD_OF_EVALUATION, "evaluation_entry_id", ("evaluation",),
+            (Field("event_id", ("event_id",)), Field("verdict", ("verdict",)),
+             Field("policy_version", ("policy_version",)), Field("target_country", ("computed", "country")),
+             Field("severity", ("findings",), derive=_highest_severity)), None),
+    RowKind("review", Review, "ledger_entry_id", ("review",),
+            (Field("event_id", ("event_id",)), Field("head_id", ("head_id",)), Field("status", ("status",)),
+             Field("reviewer", ("reviewer",))), "review row for event {event_id} is missing"),
+    RowKind("policy version", PolicyVersion, "ledger_entry_id", ("policy_published",),
+            (Field("id", ("policy_id",)), Field("sha256", ("policy_sha256",)), Field("published_by", ("published_by",)),
+             Field("document", ("document",))), "policy version row {policy_id} is missing"),
 )
 
 
@@ -92,7 +123,8 @@ class RowLayout:
             columns = kind.columns()
             self.columns += columns
             placed = (kind, offset, kind.json_positions())
-            self.by_type.update({entry_type: placed for entry_type in kind.entry_types})
+            for entry_type in kind.entry_types:
+                self.by_type.setdefault(entry_type, []).append(placed)
             offset += len(columns)
 
 
@@ -192,7 +224,7 @@ def _leaf_query(piece: Piece):
              .outerjoin(TreeNode, and_(TreeNode.level == 0, TreeNode.index == Leaf.leaf_index,
                                        *_within(TreeNode.index, start, stop))))
     for kind in KINDS:
-        query = query.outerjoin(kind.model, entry(kind.model.ledger_entry_id))
+        query = query.outerjoin(kind.model, entry(kind.entry_id()))
     return query.where(*_within(Leaf.leaf_index, start, stop)).order_by(Leaf.entry_id)
 
 
@@ -298,6 +330,7 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
         entries = roots.finish()
         _unintegrated(conn, report)
         _rows_without_entries(conn, report)
+        _heads_follow_their_versions(conn, report)
     return Verification(entries, roots.checkpoints_seen, report.count, time.perf_counter() - started, compared)
 
 
@@ -328,7 +361,7 @@ def _check_leaves(conn: Connection, pieces: list[Piece], checker: LeafChecker,
     return compared
 
 
-class RangeChecked(NamedTuple):
+class TaskChecked(NamedTuple):
     """What a worker found in one task (consecutive pieces of leaves)."""
 
     first: tuple[int, int | None] | None  # (index, entry id) of its first leaf, None if it had none
@@ -347,7 +380,7 @@ def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, tasks: list[
     expected, compared = 0, 0
     with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker, initargs=(url, shared)) as pool:
-        for found in pool.map(_check_range, tasks):
+        for found in pool.map(_check_task, tasks):
             if found.first is not None and found.first[0] != expected:
                 report(gap_line(expected, *found.first))
             for line in found.lines:
@@ -369,13 +402,13 @@ def _start_worker(url: str, shared: str) -> None:
     _worker.update(engine=engine, context=context, conn=context.__enter__())
 
 
-def _check_range(task: list[Piece]) -> RangeChecked:
+def _check_task(task: list[Piece]) -> TaskChecked:
     lines: list[str] = []
     report = ProblemLog(lines.append)
     checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type, expected=None)
     digests: list[bytes] = []
     compared = _check_leaves(_worker["conn"], task, checker, report, digests.extend)
-    return RangeChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
+    return TaskChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
 
 
 @contextmanager
@@ -395,26 +428,56 @@ def compare_rows(selected: list[tuple[tuple, dict]], report: ProblemLog) -> None
     """Compare parsed entries with the row columns that came with them in the leaf query."""
     by_type = LAYOUT.by_type
     for row, document in selected:
-        kind, offset, json_positions = by_type[document["entry_type"]]
-        if row[offset] is None:
-            report(f"{leaf_label(row[0], row[1])}: " + kind.missing.format(
-                event_id=document.get("event_id"), policy_id=document.get("policy_id")))
-            continue
-        ours = list(row[offset + 1:offset + 1 + len(kind.fields)])
-        for i in json_positions:
-            if ours[i] is not None:
-                ours[i] = parse_json(ours[i])
-        theirs = [document.get(key, _MISSING) for key in kind.keys]
-        # The common case, at C speed. No column is boolean, so a boolean in the entry is a
-        # difference even where == says True == 1; first_difference then says what differs.
-        if ours == theirs and bool not in map(type, theirs):
-            continue
-        for column, mine, ledger in zip(kind.columns_named, ours, theirs):
-            found = first_difference(mine, ledger, column)
-            if found:
-                path, mine, ledger = found
-                report(f"{leaf_label(row[0], row[1])}: {kind.name} row {row[offset]} {path} {_show(mine)} "
-                       f"!= ledger {_show(ledger)}")
+        for kind, offset, json_positions in by_type[document["entry_type"]]:
+            if row[offset] is None:
+                if kind.missing is not None:
+                    report(f"{leaf_label(row[0], row[1])}: " + kind.missing.format(
+                        event_id=document.get("event_id"), policy_id=document.get("policy_id")))
+                continue
+            ours = list(row[offset + 1:offset + 1 + len(kind.fields)])
+            for i in json_positions:
+                if ours[i] is not None:
+                    ours[i] = parse_json(ours[i])
+            theirs = [_entry_value(document, field) for field in kind.fields]
+            for i, field in enumerate(kind.fields):
+                if field.instant:
+                    ours[i], theirs[i] = _instant(ours[i]), _instant(theirs[i])
+            # The common case, at C speed. No column is boolean, so a boolean in the entry is a
+            # difference even where == says True == 1; first_difference then says what differs.
+            if ours == theirs and bool not in map(type, theirs):
+                continue
+            for field, mine, ledger in zip(kind.fields, ours, theirs):
+                found = first_difference(mine, ledger, field.column)
+                if found:
+                    path, mine, ledger = found
+                    report(f"{leaf_label(row[0], row[1])}: {kind.name} row {row[offset]} {path} {_show(mine)} "
+                           f"!= ledger {_show(ledger)}")
+
+
+def _entry_value(document: dict, field: Field):
+    if field.derive is not None:
+        return field.derive(document)
+    value = document
+    for key in field.path:
+        if not isinstance(value, dict) or key not in value:
+            return _MISSING
+        value = value[key]
+    return value
+
+
+def _instant(value):
+    """An instant as UTC text, from an RFC 3339 text or a stored timestamp (SQLite's driver gives text)."""
+    if value is None or value is _MISSING:
+        return value
+    if isinstance(value, datetime):
+        return format_utc(value if value.tzinfo else value.replace(tzinfo=timezone.utc))
+    try:
+        return format_utc(parse_rfc3339(value))
+    except ValueError:  # SQLite's own form, "YYYY-MM-DD HH:MM:SS.ffffff", in UTC
+        try:
+            return format_utc(datetime.fromisoformat(value).replace(tzinfo=timezone.utc))
+        except (TypeError, ValueError):
+            return value  # not an instant at all: compared, and reported, as it is
 
 
 def first_difference(ours, theirs, path: str):
@@ -463,14 +526,54 @@ def _unintegrated(conn: Connection, report: ProblemLog) -> None:
 def _rows_without_entries(conn: Connection, report: ProblemLog) -> None:
     """Rows must point at an entry of their own type; those that do are compared in the leaf stream."""
     for kind in KINDS:
-        model = kind.model
-        query = (select(model.id, model.ledger_entry_id, LedgerEntry.entry_type)
-                 .outerjoin(LedgerEntry, LedgerEntry.id == model.ledger_entry_id)
+        model, entry_id = kind.model, kind.entry_id()
+        query = (select(getattr(model, kind.label), entry_id, LedgerEntry.entry_type)
+                 .outerjoin(LedgerEntry, LedgerEntry.id == entry_id)
                  .where(or_(LedgerEntry.id.is_(None), LedgerEntry.entry_type.not_in(kind.entry_types)))
-                 .order_by(model.ledger_entry_id).execution_options(yield_per=BATCH))
+                 .order_by(entry_id).execution_options(yield_per=BATCH))
         for row_id, entry_id, entry_type in conn.execute(query):
             what = "missing" if entry_type is None else f"of type {entry_type!r}"
-            report(f"{kind.name} row {row_id}: its ledger entry {entry_id} is {what}")
+            report(f"{kind.name} row {row_id}: its {kind.entry_column.removesuffix('_id').replace('_', ' ')} {entry_id} is {what}")
+
+
+def _heads_follow_their_versions(conn: Connection, report: ProblemLog) -> None:
+    """What heads say that no single entry does: which version is the latest, which review the last, the
+    munition's family; and that each version belongs to its event (rows the stream checked against entries)."""
+    version, later, previous = aliased(Event), aliased(Event), aliased(Event)
+    newer_version = select(later.id).where(later.head_id == EventHead.id, later.version > version.version).exists()
+    for head_id, event_id in conn.execute(
+            select(EventHead.id, EventHead.event_id).outerjoin(version, version.id == EventHead.event_id)
+            .where(or_(version.id.is_(None), version.head_id != EventHead.id,
+                       version.ledger_entry_id != EventHead.ledger_entry_id,
+                       version.evaluation_entry_id != EventHead.evaluation_entry_id, newer_version))
+            .order_by(EventHead.id)):
+        report(f"event head {head_id}: event {event_id} is not the latest version of the event, or its entries differ")
+    headless = select(Event.head_id).where(~select(EventHead.id).where(EventHead.id == Event.head_id).exists())
+    for (head_id,) in conn.execute(headless.distinct().order_by(Event.head_id)):
+        report(f"event {head_id} has versions but no event head")
+    for event_id, number in conn.execute(
+            select(Event.id, Event.version).outerjoin(previous, previous.id == Event.supersedes)
+            .where(or_(and_(Event.version == 1, or_(Event.head_id != Event.id, Event.supersedes.is_not(None))),
+                       and_(Event.version > 1, or_(previous.id.is_(None), previous.head_id != Event.head_id,
+                                                   previous.version != Event.version - 1))))
+            .order_by(Event.id)):
+        report(f"event row {event_id}: version {number} does not follow the version it supersedes")
+    review, newer = aliased(Review), aliased(Review)
+    any_review = select(newer.id).where(newer.head_id == EventHead.id).exists()
+    newer_review = select(newer.id).where(newer.head_id == EventHead.id, newer.id > review.id).exists()
+    for head_id, status in conn.execute(
+            select(EventHead.id, EventHead.review_status).outerjoin(review, review.id == EventHead.review_id)
+            .where(or_(and_(EventHead.review_id.is_(None), or_(EventHead.review_status != "open", any_review)),
+                       and_(EventHead.review_id.is_not(None),
+                            or_(review.id.is_(None), review.head_id != EventHead.id,
+                                review.status != EventHead.review_status, newer_review))))
+            .order_by(EventHead.id)):
+        report(f"event head {head_id}: review status {status!r} is not its latest review's")
+    for head_id, munition, family in conn.execute(
+            select(EventHead.id, EventHead.munition, EventHead.family)
+            .outerjoin(Munition, Munition.code == EventHead.munition)
+            .where(EventHead.family.is_distinct_from(Munition.family)).order_by(EventHead.id)):
+        report(f"event head {head_id}: family {family!r} is not the catalog's for {munition!r}")
 
 
 def export_database(engine: Engine, verifier: str, out: Path) -> tuple[int, int]:

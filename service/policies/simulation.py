@@ -2,14 +2,16 @@
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.core.errors import InvalidInput
 from service.core.rules.engine import VERDICTS, evaluate
 from service.core.rules.model import Geography, Policy
 from service.core.time import format_utc
-from service.events.tables import Evaluation, Event, EventHead
+from service.core.ledger.checks import parse_json
+from service.events.records import with_entries
+from service.events.tables import EventHead
 from service.policies.store import munition_catalog, published_version
 
 # One request judges every event of the period in memory; beyond this, ask for a shorter period.
@@ -17,16 +19,12 @@ MAX_EVENTS = 10_000
 
 
 def _latest_versions(session: Session, occurred_from: datetime, occurred_to: datetime):
-    """(head, payload, latest evaluation) of each event whose latest version lies in the period."""
-    latest_evaluation = (select(func.max(Evaluation.id)).where(Evaluation.event_id == EventHead.event_id)
-                         .correlate(EventHead).scalar_subquery())
-    return session.execute(
-        select(EventHead, Event.payload, Evaluation)
-        .join(Event, Event.id == EventHead.event_id)
-        .join(Evaluation, Evaluation.id == latest_evaluation)
-        .where(EventHead.occurred_at >= occurred_from, EventHead.occurred_at < occurred_to)
+    """(head, report entry, evaluation entry) of each event whose latest version lies in the period."""
+    rows = session.execute(with_entries(
+        select(EventHead).where(EventHead.occurred_at >= occurred_from, EventHead.occurred_at < occurred_to)
         .order_by(EventHead.occurred_at.desc(), EventHead.id.desc())  # as GET /v1/events: newest first
-        .limit(MAX_EVENTS + 1)).all()
+        .limit(MAX_EVENTS + 1))).all()
+    return [(head, parse_json(report)["payload"], parse_json(evaluation)) for head, report, _, evaluation in rows]
 
 
 def simulate(session: Session, policy_id: str, occurred_from: datetime, occurred_to: datetime) -> dict:
@@ -39,18 +37,19 @@ def simulate(session: Session, policy_id: str, occurred_from: datetime, occurred
     results = []
     for head, payload, actual in rows:
         # The geography stored with the evaluation: the same numbers, not recomputed.
-        computed = actual.computed
+        computed = actual["computed"]
         geography = Geography(computed["country"], computed["depth_km"], computed["range_km"])
         simulated = evaluate(payload, policy, munitions, geography)
-        actual_rules = [finding["rule_id"] for finding in actual.findings]
+        actual_rules = [finding["rule_id"] for finding in actual["findings"]]
         simulated_rules = [finding.rule_id for finding in simulated.findings]
         results.append({
             "event_id": head.event_id, "source_event_id": head.source_event_id, "reporter": head.reporter,
             "occurred_at": format_utc(head.occurred_at),
-            "actual": {"verdict": actual.verdict, "policy_version": actual.policy_id, "rule_ids": actual_rules},
+            "actual": {"verdict": actual["verdict"], "policy_version": actual["policy_version"],
+                       "rule_ids": actual_rules},
             "simulated": {"verdict": simulated.verdict, "rule_ids": simulated_rules},
             # Both lists are in the engine's order (severity, then rule id), so equal sets are equal lists.
-            "changed": (actual.verdict, actual_rules) != (simulated.verdict, simulated_rules),
+            "changed": (actual["verdict"], actual_rules) != (simulated.verdict, simulated_rules),
         })
     return {
         "policy_version": row.id, "policy_sha256": row.sha256,

@@ -1,120 +1,60 @@
 """Report figures, two ways that share nothing but the layout (document.assemble):
 
-- `compute_report`: SQL aggregation over the tables, restricted to rows whose ledger entries sit
-  below the checkpoint's tree size; this is how reports are made.
+- `compute_report`: SQL aggregation over the event heads, in a transaction that sees exactly what the
+  checkpoint covers; this is how reports are made.
 - `recompute_from_ledger`: a replay of the ledger entries' canonical bytes; this is how they are checked.
 """
 import json
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import Column, MetaData, Table, and_, case, func, insert, literal, or_, select, tuple_
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import case, func, literal, or_, select
+from sqlalchemy.orm import Session
 
-from service.audit.tables import Review
 from service.core.ledger import merkle
 from service.core.ledger.canonical import leaf_hash
-from service.core.rules.engine import SEVERITIES, SEVERITY_OF_RULE
+from service.core.ledger.checks import parse_json
+from service.core.rules.engine import SEVERITIES
 from service.core.rules.model import Policy
 from service.core.time import parse_rfc3339
-from service.events.tables import Evaluation, Event, EventRule
+from service.events.tables import EventHead, EventRule
 from service.ledger.tables import Checkpoint, Leaf, LedgerEntry
 from service.policies.tables import Munition, PolicyVersion
-from service.reports.document import FLAGGED, SEVERITY_KEYS, Group, assemble, policy_view
+from service.reports.document import FLAGGED, Group, assemble, policy_view
 from service.reports.periods import Period, weeks_between
-
-RANK = case(*[(EventRule.rule_id.in_([r for r, s in SEVERITY_OF_RULE.items() if s == severity]), rank)
-              for rank, severity in enumerate(SEVERITIES)], else_=len(SEVERITIES))
-
-
-def _below(entry_id, tree_size: int):
-    """Only what the checkpoint covers: the entry has a leaf index below its tree size."""
-    return (select(Leaf.entry_id).where(Leaf.entry_id == entry_id, Leaf.leaf_index < tree_size)
-            .correlate_except(Leaf).exists())
-
-
-def _heads(period: Period, tree_size: int):
-    """Latest judged version of each event as of the checkpoint, with its evaluation and review status."""
-    # Only an event with some version in the period can have its latest one there: finding those
-    # first (by the occurred_at index) keeps the grouping to the period's events, not every event.
-    version = aliased(Event)
-    in_period = select(version.reporter, version.source_event_id).where(
-        version.occurred_at >= period.start, version.occurred_at < period.end)
-    judged = (select(Event.reporter, Event.source_event_id, func.max(Event.version).label("version"))
-              .join(Evaluation, Evaluation.event_id == Event.id)
-              .where(_below(Evaluation.ledger_entry_id, tree_size),
-                     tuple_(Event.reporter, Event.source_event_id).in_(in_period))
-              .group_by(Event.reporter, Event.source_event_id).subquery())
-    # One evaluation per version today; the newest integrated one of the latest version would win.
-    judgement = aliased(Evaluation)
-    evaluation_of = (select(func.max(judgement.id)).where(judgement.event_id == Event.id,
-                                                          _below(judgement.ledger_entry_id, tree_size))
-                     .correlate(Event).scalar_subquery())
-    reviewed = Event.__table__.alias("reviewed")  # any version: a review of an older one still counts
-    latest_review = (select(Review.status).join(reviewed, reviewed.c.id == Review.event_id)
-                     .where(reviewed.c.reporter == Event.reporter, reviewed.c.source_event_id == Event.source_event_id,
-                            _below(Review.ledger_entry_id, tree_size))
-                     .order_by(Review.id.desc()).limit(1).correlate(Event).scalar_subquery())
-    rank = select(func.min(RANK)).where(EventRule.event_id == Event.id).correlate(Event).scalar_subquery()
-    munition = Event.payload[("weapon", "munition")].as_string()
-    return (select(Event.id.label("event_id"), Event.reporter, Event.source_event_id, Event.version,
-                   Event.occurred_at, Event.received_at, Evaluation.verdict, Evaluation.id.label("evaluation_id"),
-                   Evaluation.policy_id, func.coalesce(Munition.family, "unknown").label("family"),
-                   Event.payload[("target", "category")].as_string().label("category"),
-                   func.coalesce(rank, len(SEVERITIES)).label("severity_rank"),
-                   func.coalesce(latest_review, "open").label("review_status"))
-            .join(judged, and_(judged.c.reporter == Event.reporter, judged.c.source_event_id == Event.source_event_id,
-                               judged.c.version == Event.version))
-            .join(Evaluation, Evaluation.id == evaluation_of)
-            .outerjoin(Munition, Munition.code == munition)
-            .where(Event.occurred_at >= period.start, Event.occurred_at < period.end)
-            .subquery("heads"))
-
-
-@contextmanager
-def _materialized(session: Session, query) -> Iterator[Table]:
-    """The query's rows in a temporary table of this connection, for the length of the block: the
-    aggregations below read the period's heads instead of each recomputing them (three times the
-    grouping and look-ups, 15 s for a month of 110,000 events at a million; see README)."""
-    table = Table("report_heads", MetaData(), *(Column(c.name, c.type) for c in query.c), prefixes=["TEMPORARY"])
-    connection = session.connection()
-    table.create(connection)
-    try:
-        session.execute(insert(table).from_select(list(query.c.keys()), select(query)))
-        yield table
-    finally:
-        table.drop(connection)
 
 
 def compute_report(session: Session, period: Period, checkpoint: Checkpoint) -> dict:
-    with _materialized(session, _heads(period, checkpoint.tree_size)) as heads:
-        return _figures(session, period, checkpoint, heads)
-
-
-def _figures(session: Session, period: Period, checkpoint: Checkpoint, heads) -> dict:
-    n = checkpoint.tree_size
+    """The figures from the event heads, in a transaction that sees exactly what `checkpoint` covers
+    (ledger.sequencer.integrated_snapshot): every head is then the latest version as of that checkpoint."""
+    in_period = (EventHead.occurred_at >= period.start, EventHead.occurred_at < period.end)
     weeks = weeks_between(period.start, period.end)
-    week = case(*[(heads.c.occurred_at < start, i - 1) for i, start in enumerate(weeks) if i], else_=len(weeks) - 1) \
-        if len(weeks) > 1 else literal(0)
-    dims = (heads.c.verdict, heads.c.severity_rank, heads.c.family, heads.c.reporter, heads.c.category, week,
-            heads.c.version > 1)
-    groups = [Group(row[0], SEVERITY_KEYS[row[1]], *row[2:6], bool(row[6]), row[7])
-              for row in session.execute(select(*dims, func.count()).group_by(*dims))]
-    by_rule = dict(session.execute(select(EventRule.rule_id, func.count()).join(
-        heads, heads.c.event_id == EventRule.event_id).group_by(EventRule.rule_id)).all())
-    # Only the target's coordinates of each payload: reading whole payloads cost a second a month.
-    listed = session.execute(select(heads, Event.payload[("target", "lat")].as_float().label("lat"),
-                                    Event.payload[("target", "lon")].as_float().label("lon"), Evaluation.findings)
-                             .join(Event, Event.id == heads.c.event_id)
-                             .join(Evaluation, Evaluation.id == heads.c.evaluation_id)
-                             .where(heads.c.verdict.in_(FLAGGED))).mappings()
-    flagged = [{**row, "policy_version": row["policy_id"], "severity": SEVERITY_KEYS[row["severity_rank"]]}
-               for row in listed]
+    week = case(*[(EventHead.occurred_at < start, i - 1) for i, start in enumerate(weeks) if i],
+                else_=len(weeks) - 1) if len(weeks) > 1 else literal(0)
+    dims = (EventHead.verdict, func.coalesce(EventHead.severity, "none"), func.coalesce(EventHead.family, "unknown"),
+            EventHead.reporter, EventHead.category, week, EventHead.version > 1)
+    groups = [Group(*row[:6], bool(row[6]), row[7])
+              for row in session.execute(select(*dims, func.count()).where(*in_period).group_by(*dims))]
+    by_rule = dict(session.execute(select(EventRule.rule_id, func.count())
+                                   .join(EventHead, EventHead.event_id == EventRule.event_id)
+                                   .where(*in_period).group_by(EventRule.rule_id)).all())
+    rows = session.execute(select(EventHead.event_id, EventHead.source_event_id, EventHead.reporter,
+                                  EventHead.occurred_at, EventHead.received_at, EventHead.verdict,
+                                  EventHead.policy_version, func.coalesce(EventHead.severity, "none"),
+                                  EventHead.review_status, EventHead.target_lat, EventHead.target_lon,
+                                  # Only a violation lists its findings: only its evaluation is read.
+                                  case((EventHead.verdict == "violation", LedgerEntry.canonical)))
+                           .join(LedgerEntry, LedgerEntry.id == EventHead.evaluation_entry_id)
+                           .where(*in_period, EventHead.verdict.in_(FLAGGED)))
+    flagged = [{"event_id": event_id, "source_event_id": source_id, "reporter": reporter, "occurred_at": occurred,
+                "received_at": received, "verdict": verdict, "policy_version": policy, "severity": severity,
+                "review_status": status, "lat": lat, "lon": lon,
+                "findings": parse_json(evaluation)["findings"] if evaluation is not None else []}
+               for event_id, source_id, reporter, occurred, received, verdict, policy, severity, status, lat, lon,
+               evaluation in rows]
     policies = session.scalars(select(PolicyVersion).where(
-        _below(PolicyVersion.ledger_entry_id, n), PolicyVersion.effective_from < period.end,
+        PolicyVersion.effective_from < period.end,
         or_(PolicyVersion.effective_to.is_(None), PolicyVersion.effective_to > period.start)))
-    return assemble(period, n, checkpoint.root_hash, checkpoint.signed_at,
+    return assemble(period, checkpoint.tree_size, checkpoint.root_hash, checkpoint.signed_at,
                     [policy_view(p.id, p.sha256, p.effective_from, p.effective_to) for p in policies],
                     groups, by_rule, flagged)
 

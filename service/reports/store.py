@@ -9,7 +9,6 @@ from service.core.time import format_utc, utcnow
 from service.ledger import sequencer
 from service.ledger.entries import append_entry, ledger_ref
 from service.ledger.tables import LedgerEntry
-from service.ledger.tree import latest_checkpoint
 from service.reports.compute import compute_report
 from service.reports.periods import Period
 from service.reports.tables import Report
@@ -17,9 +16,8 @@ from service.reports.tables import Report
 
 def current_report(sessions: sessionmaker, signer: sequencer.Signer, period: Period) -> dict:
     """The report as of a checkpoint signed now, so that it covers everything stored so far."""
-    sequencer.integrate_all(sessions, signer)
-    with sessions() as session:
-        return compute_report(session, period, latest_checkpoint(session))
+    with sequencer.integrated_snapshot(sessions, signer) as (session, checkpoint):
+        return compute_report(session, period, checkpoint)
 
 
 def find_scheduled(session: Session, kind: str, period: Period) -> Report | None:

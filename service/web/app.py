@@ -80,6 +80,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     access_log.install(app)
     register_error_handlers(app)
     api = AuditApi(app)
+    api.register_converter(http.IdConverter, lambda _converter: dict(http.ID_SCHEMA))
     _register_blueprints(api)
     console.install(app)  # plain Flask pages: not part of the API or its OpenAPI document
 

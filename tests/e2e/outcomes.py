@@ -1,8 +1,11 @@
 """What must hold in the database after traffic, crashes and outages: the checks every resilience test ends with."""
+import json
+from collections import Counter
+
 from sqlalchemy import func, select
 
 from service.config import Settings
-from service.events.tables import Evaluation, Event
+from service.events.tables import Event
 from service.ledger.signer import Signer
 from service.ledger.tables import LedgerEntry
 
@@ -22,9 +25,12 @@ def assert_stored_as_acknowledged(sessions, traffic: Traffic) -> dict:
         repeated = session.execute(select(Event.reporter, Event.source_event_id, func.count())
                                    .group_by(Event.reporter, Event.source_event_id)
                                    .having(func.count() > 1)).all()
-        stored = {(reporter, source): (event_id, payload) for reporter, source, event_id, payload in session.execute(
-            select(Event.reporter, Event.source_event_id, Event.id, Event.payload))}
-        evaluations = dict(session.execute(select(Evaluation.event_id, func.count()).group_by(Evaluation.event_id)).all())
+        stored = {(reporter, source): (event_id, json.loads(report)["payload"])
+                  for reporter, source, event_id, report in session.execute(
+                      select(Event.reporter, Event.source_event_id, Event.id, LedgerEntry.canonical)
+                      .join(LedgerEntry, LedgerEntry.id == Event.ledger_entry_id))}
+        evaluations = Counter(json.loads(canonical)["event_id"] for canonical in session.scalars(
+            select(LedgerEntry.canonical).where(LedgerEntry.entry_type == "evaluation")))
         entries = dict(session.execute(select(LedgerEntry.entry_type, func.count()).group_by(LedgerEntry.entry_type)).all())
     assert repeated == []
     assert stored.keys() == traffic.acknowledged.keys()

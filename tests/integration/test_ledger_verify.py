@@ -1,6 +1,7 @@
 """`ledger verify` and `ledger export`: a clean ledger passes; tampering behind the triggers' back is named."""
 import base64
 import json
+from datetime import datetime, timezone
 import os
 import subprocess
 import sys
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from service.core.ledger import merkle, note
 from service.core.ledger.checks import ProblemLog, RootBuilder, parse_json
-from service.events.tables import Evaluation, Event
+from service.events.tables import Event, EventHead
 from service.ledger import sequencer
 from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry
 from service.ledger.verify import LAYOUT, compare_rows, default_jobs, first_difference, snapshot, verify_database
@@ -50,14 +51,17 @@ class Facts:
     def __init__(self, app, event_id: str):
         with app.extensions["db_sessions"]() as session:
             self.event = session.get(Event, event_id)
-            self.evaluation = session.scalars(select(Evaluation).where(Evaluation.event_id == event_id)).first()
+            self.head = session.get(EventHead, self.event.head_id)
+            self.evaluation = json.loads(session.get(LedgerEntry, self.event.evaluation_entry_id).canonical)
+            self.evaluation_entry = self.event.evaluation_entry_id
             self.entry = session.get(LedgerEntry, self.event.ledger_entry_id)
             self.latest = session.scalar(select(Checkpoint).order_by(Checkpoint.tree_size.desc()).limit(1))
             self.policy = session.scalars(select(PolicyVersion).order_by(PolicyVersion.id)).first()
             leaves = dict(session.execute(select(Leaf.entry_id, Leaf.leaf_index)).all())
             self.pending_entry = session.scalar(select(PendingEntry.entry_id))  # the ledger fixture's last event
+            self.corrected_head = session.scalar(select(EventHead.id).where(EventHead.version == 2))
         self.event_leaf = leaves[self.event.ledger_entry_id]
-        self.evaluation_leaf = leaves[self.evaluation.ledger_entry_id]
+        self.evaluation_leaf = leaves[self.evaluation_entry]
         self.policy_leaf = leaves[self.policy.ledger_entry_id]
 
 
@@ -80,28 +84,52 @@ def _flip_notes(app, facts: Facts) -> dict:
     return {"canonical": changed, "id": facts.entry.id}
 
 
+def _bump_version(app, facts: Facts) -> dict:
+    changed = facts.entry.canonical.replace(b'"version":1', b'"version":2')
+    assert changed != facts.entry.canonical
+    return {"canonical": changed, "id": facts.entry.id}
+
+
 def _other_verdict(facts: Facts) -> str:
-    return "compliant" if facts.evaluation.verdict != "compliant" else "violation"
+    return "compliant" if facts.evaluation["verdict"] != "compliant" else "violation"
 
 
 # (name, table, SQL, params from facts, foreign keys off, expected lines from facts)
 TAMPERING = [
     ("entry bytes", "ledger_entries", "UPDATE ledger_entries SET canonical = :canonical WHERE id = :id",
      _flip_notes, False,
+     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): leaf_hash does not match canonical bytes"]),
+    ("entry bytes a row derives from", "ledger_entries",
+     "UPDATE ledger_entries SET canonical = :canonical WHERE id = :id", _bump_version, False,
      lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): leaf_hash does not match canonical bytes",
-                f"leaf {f.event_leaf} (entry {f.entry.id}): event row {f.event.id} payload.notes "
-                "'free text' != ledger 'free texT'"]),
-    ("evaluation verdict", "evaluations", "UPDATE evaluations SET verdict = :verdict WHERE id = :id",
-     lambda app, f: {"verdict": _other_verdict(f), "id": f.evaluation.id}, False,
-     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation.ledger_entry_id}): evaluation row "
-                f"{f.evaluation.id} verdict {_other_verdict(f)!r} != ledger {f.evaluation.verdict!r}"]),
+                f"leaf {f.event_leaf} (entry {f.entry.id}): event row {f.event.id} version 1 != ledger 2",
+                f"leaf {f.event_leaf} (entry {f.entry.id}): event head row {f.head.id} version 1 != ledger 2"]),
+    ("head verdict", "event_heads", "UPDATE event_heads SET verdict = :verdict WHERE id = :id",
+     lambda app, f: {"verdict": _other_verdict(f), "id": f.head.id}, False,
+     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation_entry}): event head row {f.head.id} verdict "
+                f"{_other_verdict(f)!r} != ledger {f.evaluation['verdict']!r}"]),
+    ("head occurred_at", "event_heads", "UPDATE event_heads SET occurred_at = received_at WHERE id = :id",
+     lambda app, f: {"id": f.head.id}, False,
+     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): event head row {f.head.id} occurred_at "]),
+    ("head family", "event_heads", "UPDATE event_heads SET family = 'ATACMS' WHERE id = :id",
+     lambda app, f: {"id": f.head.id}, False,
+     lambda f: [f"event head {f.head.id}: family 'ATACMS' is not the catalog's for 'M31A1-GMLRS'"]),
+    ("head review status", "event_heads", "UPDATE event_heads SET review_status = 'dismissed' WHERE id = :id",
+     lambda app, f: {"id": f.head.id}, False,
+     lambda f: [f"event head {f.head.id}: review status 'dismissed' is not its latest review's"]),
+    ("head on an older version", "event_heads",
+     "UPDATE event_heads SET event_id = (SELECT id FROM events WHERE head_id = event_heads.id AND version = 1) "
+     "WHERE version = 2", lambda app, f: {}, False,
+     lambda f: [f"event head {f.corrected_head}: event {f.corrected_head} is not the latest version"]),
     ("event row deleted", "events", "DELETE FROM events WHERE id = :id",
      lambda app, f: {"id": f.event.id}, True,
-     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): event row {f.event.id} is missing"]),
-    ("evaluation row deleted", "evaluations", "DELETE FROM evaluations WHERE id = :id",
-     lambda app, f: {"id": f.evaluation.id}, False,
-     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation.ledger_entry_id}): evaluation row for event "
-                f"{f.event.id} is missing"]),
+     lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): event row {f.event.id} is missing",
+                f"leaf {f.evaluation_leaf} (entry {f.evaluation_entry}): event row for the evaluation of "
+                f"{f.event.id} is missing",
+                f"event head {f.head.id}: event {f.event.id} is not the latest version"]),
+    ("head deleted", "event_heads", "DELETE FROM event_heads WHERE id = :id",
+     lambda app, f: {"id": f.head.id}, False,
+     lambda f: [f"event {f.head.id} has versions but no event head"]),
     ("checkpoint root", "checkpoints", "UPDATE checkpoints SET root_hash = :root WHERE tree_size = :size",
      lambda app, f: {"root": b"\x07" * 32, "size": f.latest.tree_size}, False,
      lambda f: [f"checkpoint at size {f.latest.tree_size}: stored root_hash does not match the signed root"]),
@@ -133,8 +161,8 @@ TAMPERING = [
      lambda app, f: {"hash": b"\x09" * 32, "index": f.event_leaf}, False,
      lambda f: [f"leaf {f.event_leaf} (entry {f.entry.id}): level-0 tree node does not match the stored leaf_hash"]),
     ("entry type column", "ledger_entries", "UPDATE ledger_entries SET entry_type = 'access' WHERE id = :id",
-     lambda app, f: {"id": f.evaluation.ledger_entry_id}, False,
-     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation.ledger_entry_id}): "
+     lambda app, f: {"id": f.evaluation_entry}, False,
+     lambda f: [f"leaf {f.evaluation_leaf} (entry {f.evaluation_entry}): "
                 "entry_type 'access' != ledger 'evaluation'"]),
 ]
 
@@ -398,24 +426,30 @@ def test_entries_parse_as_rfc8785_numbers_and_where_orjson_refuses_as_json_does(
 
 
 def _event_leaf(document: dict, **row_values) -> tuple:
-    """A leaf-query row for an event entry: six leaf columns, then LAYOUT's columns with the event's filled."""
-    kind, offset, _ = LAYOUT.by_type["event_received"]
+    """A leaf-query row for an event entry: six leaf columns, then LAYOUT's columns with the event row's
+    filled as the entry says (no head: a version need not be the latest)."""
+    [(kind, offset, _), _head] = LAYOUT.by_type["event_received"]
     row = [7, 70, "event_received", b"{}", b"h", b"h"] + [None] * len(LAYOUT.columns)
-    values = {column: document[key] for column, key in kind.fields} | row_values
     row[offset] = document["event_id"]
-    for i, (column, _) in enumerate(kind.fields):
-        value = values[column]
-        row[offset + 1 + i] = json.dumps(value) if column == "payload" else value
+    for i, field in enumerate(kind.fields):
+        value = document
+        for key in field.path:
+            value = value[key]
+        row[offset + 1 + i] = row_values.get(field.column, value)
     return tuple(row)
 
 
 def test_rows_are_compared_with_their_entry_column_by_column():
     document = {"entry_type": "event_received", "event_id": "e-1", "reporter": "ops", "source_event_id": "s-1",
-                "version": 1, "supersedes": None, "payload": {"target": {"lat": 50.0, "lon": 36}}}
+                "version": 1, "supersedes": None, "received_at": "2024-06-02T05:00:00.5Z",
+                "payload": {"occurred_at": "2024-06-02T05:14:00+02:00", "target": {"lat": 50.0, "lon": 36}}}
     lines = []
     compare_rows([(_event_leaf(document), document)], ProblemLog(lines.append))
+    stored = datetime(2024, 6, 2, 3, 14, tzinfo=timezone.utc)  # what the row keeps: the same instant, in UTC
+    compare_rows([(_event_leaf(document, occurred_at=stored), document)], ProblemLog(lines.append))
     assert lines == []
-    compare_rows([(_event_leaf(document, payload={"target": {"lat": 50.5, "lon": 36}}), document),
+    compare_rows([(_event_leaf(document, occurred_at=stored.replace(minute=15)), document),
                   (_event_leaf(document), {**document, "version": True})], ProblemLog(lines.append))
-    assert lines == ["leaf 7 (entry 70): event row e-1 payload.target.lat 50.5 != ledger 50.0",
+    assert lines == ["leaf 7 (entry 70): event row e-1 occurred_at '2024-06-02T03:15:00Z' != ledger "
+                     "'2024-06-02T03:14:00Z'",
                      "leaf 7 (entry 70): event row e-1 version 1 != ledger True"]

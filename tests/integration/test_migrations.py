@@ -10,7 +10,7 @@ from ..dbs import alembic_config
 from ..helpers import make_event
 
 # table -> a column to try to overwrite
-APPEND_ONLY = {"ledger_entries": "entry_type", "events": "reporter", "evaluations": "verdict",
+APPEND_ONLY = {"ledger_entries": "entry_type", "events": "reporter",
                "policy_versions": "published_by", "ledger_leaves": "entry_id", "tree_nodes": "hash",
                "checkpoints": "note", "reviews": "status", "event_rules": "rule_id", "munitions": "family"}
 

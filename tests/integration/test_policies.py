@@ -13,7 +13,7 @@ from sqlalchemy.exc import DBAPIError
 
 from service.core.rules.engine import policy_in_force
 from service.core.time import parse_rfc3339
-from service.events.tables import Evaluation, Event, EventHead
+from service.events.tables import Event, EventHead, EventRule
 from service.ledger.tables import LedgerEntry
 from service.policies import simulation
 from service.policies.bundled import bundled_policies
@@ -50,7 +50,7 @@ def counts(app) -> dict:
     """Rows of every table a request could write to; access entries are another feature's business."""
     with app.extensions["db_sessions"]() as session:
         result = {model.__tablename__: session.scalar(select(func.count()).select_from(model))
-                  for model in (Event, Evaluation, EventHead, PolicyVersion)}
+                  for model in (Event, EventHead, EventRule, PolicyVersion)}
         result["ledger_entries"] = session.scalar(select(func.count()).select_from(LedgerEntry)
                                                   .where(LedgerEntry.entry_type != "access"))
     return result

@@ -102,16 +102,22 @@ def test_scheduled_periods():
     assert periods.week_label(datetime(2021, 1, 3, tzinfo=timezone.utc)) == "2020-W53"
 
 
-def test_events_not_yet_integrated_are_not_counted(stored, app, client, keys):
-    report(client, keys)  # integrates everything stored so far
+def test_what_is_pending_is_integrated_before_it_is_counted(stored, app, client, keys):
+    """A report counts exactly what its checkpoint covers: what the sequencer has not integrated yet is
+    integrated first, in the report's own transaction, so the figures and a replay of the ledger agree."""
+    assert report(client, keys)["totals"]["events"] == 6
     client.post("/v1/events", json=make_event("g-late", occurred_at="2024-06-05T00:00:00Z"), headers=keys.reporter)
     with app.app_context(), app.extensions["db_sessions"]() as session:
-        checkpoint = latest_checkpoint(session)
-        period = Period(periods.parse_bound("2022-01-01"), periods.parse_bound("2025-01-01"))
+        before = latest_checkpoint(session).tree_size
+    period = Period(periods.parse_bound("2022-01-01"), periods.parse_bound("2025-01-01"))
+    with sequencer.integrated_snapshot(app.extensions["db_sessions"], app.extensions["ledger_signer"]) as (
+            session, checkpoint):
         document = compute_report(session, period, checkpoint)
-        assert document["totals"]["events"] == 6
+        # Every entry it sees is covered: the late report, its evaluation, the first report's access entry.
+        assert checkpoint.tree_size == session.scalar(select(func.count()).select_from(LedgerEntry)) == before + 3
+        assert document["totals"]["events"] == 7
         assert recompute_from_ledger(session, period, checkpoint.tree_size) == document
-    assert report(client, keys)["totals"]["events"] == 7
+        assert recompute_from_ledger(session, period, before)["totals"]["events"] == 6
 
 
 @pytest.mark.parametrize("query, field", [

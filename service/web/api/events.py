@@ -81,7 +81,7 @@ class Events(MethodView):
         with sessions()() as session:
             page = event_page(session, criteria, args["limit"], args.get("cursor"))
         note_read(len(page.items))
-        # Returned as built, not dumped through EventPageSchema again: list_items already makes the
+        # Returned as built, not dumped through EventPageSchema again: list_item already makes the
         # schema's shape (the contract fuzzing checks every answer against openapi.yaml), and the
         # second pass cost a third of a page's time at a million events.
         return jsonify({"items": page.items, "next_cursor": page.next_cursor})
