@@ -24,6 +24,8 @@ TARGETS = {
     "inclusion_proof_p95_ms": Target("ms", 10, False, what="GET /v1/ledger/proofs/inclusion, random leaves of the whole ledger"),
     "consistency_proof_p95_ms": Target("ms", 10, False, what="GET /v1/ledger/proofs/consistency, random older sizes"),
     "query_p95_ms": Target("ms", 50, False, what="GET /v1/events, a mix of filters and cursor pages"),
+    "console_list_p95_ms": Target("ms", 200, False, what="GET /console/events (100 rows, the count of matches), "
+                                                          "one request at a time: the server's time"),
     "export_rss_growth_mib": Target("MiB", 50, False, what="one worker's RSS growth, NDJSON export of every event"),
     "verify_entries_per_s": Target("entries/s", 200_000, what="flask ledger verify over the whole ledger"),
     "verify_cpu_us_per_entry": Target("µs", None, what="that run's CPU, all processes incl. PostgreSQL, per entry: "

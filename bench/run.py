@@ -16,7 +16,7 @@ from pathlib import Path
 
 from service.ledger.verify import default_jobs
 
-from . import commands, databases, events, export, intake, reads, results, servers
+from . import commands, console, databases, events, export, intake, reads, results, servers
 from .intake import LoadShape
 
 REPO = servers.REPO
@@ -26,7 +26,7 @@ SERVICE_APP, SERVICE_CONFIG = "service.wsgi:app", "service/gunicorn_conf.py"
 CEILING_APP, CEILING_CONFIG = "bench.ceiling:app", "bench/gunicorn_ceiling.py"
 
 
-PHASES = ("single", "batch", "reads", "report", "verify", "export")
+PHASES = ("single", "batch", "reads", "console", "report", "verify", "export")
 
 
 class Settings:
@@ -145,6 +145,13 @@ class Bench:
                 self.say(f"{name} run {run + 1}: p95 {load.p95_ms:.1f} ms at {load.ok_per_s:.0f} req/s"
                          + (f" ({load.failed} failed)" if load.failed else ""))
 
+    def console_pages(self, service, auditor: str) -> None:
+        for run in range(self.s.runs):
+            outcome = console.console_run(service.base_url, auditor)
+            self.record("console_list_p95_ms", outcome.p95_ms)
+            self.say(f"console list pages run {run + 1}: p95 {outcome.p95_ms:.0f} ms, median {outcome.median_ms:.0f} ms "
+                     f"over {outcome.pages} pages")
+
     def report(self, service, auditor: str) -> None:
         start, end, count = commands.busiest_month(self.url)
         self.figures["report_month_s"].note = f"POST /v1/reports for {start:%Y-%m} ({count} events)"
@@ -200,6 +207,8 @@ class Bench:
             intake.settle(self.url)
             self.attempt(("inclusion_proof_p95_ms", "consistency_proof_p95_ms", "query_p95_ms"), "read load",
                          lambda: self.reads(service, auditor), "reads")
+            self.attempt(("console_list_p95_ms",), "console list pages", lambda: self.console_pages(service, auditor),
+                         "console")
             self.record("worker_rss_mib", service.worker_rss_mib())
             self.attempt(("report_month_s",), "monthly report", lambda: self.report(service, auditor), "report")
             intake.settle(self.url)

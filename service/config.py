@@ -48,12 +48,18 @@ class Settings:
     sequencer_parent_pid: int | None = None
     # prometheus_client's multiprocess directory; gunicorn_conf makes a temporary one when unset.
     prometheus_multiproc_dir: str | None = None
+    # The auditor's console: the secret its session cookies and CSRF tokens are signed with (a file
+    # created mode 0600 on first use, like the ledger key), and how long an idle session lasts.
+    console_secret: str = ""  # default: a file in var_dir
+    console_idle_seconds: int = 8 * 3600
 
     def __post_init__(self):
         if not self.database_url:
             object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'audit.db'}")
         if not self.ledger_signing_key:
             object.__setattr__(self, "ledger_signing_key", str(self.var_dir / "ledger-signing.key"))
+        if not self.console_secret:
+            object.__setattr__(self, "console_secret", str(self.var_dir / "console-secret.key"))
         if not self.bind:
             object.__setattr__(self, "bind", f"127.0.0.1:{self.port}")
         level = self.log_level.upper()

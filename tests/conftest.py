@@ -54,10 +54,16 @@ def signing_key_path(tmp_path_factory):
     return str(tmp_path_factory.mktemp("keys") / "ledger-signing.key")
 
 
+@pytest.fixture(scope="session")
+def console_secret_path(tmp_path_factory):
+    return str(tmp_path_factory.mktemp("console") / "console-secret.key")
+
+
 @pytest.fixture
-def app(database_url, signing_key_path):
+def app(database_url, signing_key_path, console_secret_path):
     app = create_app({"TESTING": True, "DATABASE_URL": database_url, "LEDGER_SIGNING_KEY": signing_key_path,
-                      "LEDGER_ORIGIN": "test.strike-audit.local/ledger", **GENEROUS_RATE_LIMITS})
+                      "LEDGER_ORIGIN": "test.strike-audit.local/ledger", "CONSOLE_SECRET": console_secret_path,
+                      **GENEROUS_RATE_LIMITS})
     yield app
     app.extensions["db_engine"].dispose()
 

@@ -1,8 +1,10 @@
 """Builders and database counters shared by the HTTP tests."""
 import copy
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
+from service.db import normalize_url
+from service.db.guards import append_only_sql
 from service.events.tables import Event, EventHead, EventRule
 from service.ledger.tables import LedgerEntry
 
@@ -48,3 +50,26 @@ def submit_all(client, keys, events: dict) -> dict:
         assert body.status_code == 201, body.get_json()
         ids[source_id] = body.get_json()["id"]
     return ids
+
+
+def tamper(app_or_url, table: str, sql: str, params: dict, foreign_keys: bool = False) -> None:
+    """Change data the way only a database superuser could: around the append-only triggers (the heads,
+    a read model rewritten as versions and reviews arrive, have none). `app_or_url`: an app or its
+    database URL."""
+    database_url = app_or_url if isinstance(app_or_url, str) else app_or_url.config["DATABASE_URL"]
+    engine = create_engine(normalize_url(database_url))  # plain engine: SQLite foreign keys off, no BEGIN IMMEDIATE
+    with engine.begin() as conn:
+        if table == "event_heads" and not foreign_keys:
+            conn.execute(text(sql), params)
+        elif engine.dialect.name == "postgresql":
+            which = "ALL" if foreign_keys else "USER"  # ALL also skips foreign-key checks (superuser only)
+            conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {which}")
+            conn.execute(text(sql), params)
+            conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {which}")
+        else:
+            for verb in ("update", "delete"):
+                conn.exec_driver_sql(f"DROP TRIGGER {table}_no_{verb}")
+            conn.execute(text(sql), params)
+            for statement in append_only_sql("sqlite", table):
+                conn.exec_driver_sql(statement)
+    engine.dispose()

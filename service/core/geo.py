@@ -138,10 +138,14 @@ def border_outlines() -> dict:
     return dict(_world().outlines)
 
 
-def outlines_within(box: tuple[float, float, float, float]) -> list[tuple[str | None, object]]:
-    """(ISO_A2_EH or None, shapely geometry) of every Natural Earth country polygon that meets the
-    lon/lat box (min_lon, min_lat, max_lon, max_lat), in the data's order: the land a map draws."""
-    world, area = _world(), shapely.box(*box)
-    hits = sorted(world.countries.query(area))
-    return [(world.codes[i], world.countries.geometries[i]) for i in hits
-            if world.countries.geometries[i].intersects(area)]
+def outlines_within(window: tuple[float, float, float, float]) -> dict[str | None, object]:
+    """The land a map of the lon/lat window (min_lon, min_lat, max_lon, max_lat) draws: every Natural Earth
+    country polygon meeting it, clipped to it, merged by ISO_A2_EH (None: land without a code)."""
+    world, box = _world(), shapely.box(*window)
+    found = {}
+    for index in sorted(world.countries.query(box)):
+        code = world.codes[index]
+        clipped = shapely.intersection(world.countries.geometries[index], box)
+        if not clipped.is_empty:
+            found[code] = shapely.union(found[code], clipped) if code in found else clipped
+    return found

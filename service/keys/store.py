@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, NotFound
 from service.core.time import utcnow
+from service.keys.sessions import end_sessions_of_key
 from service.keys.tables import ApiKey
 
 ROLES = ("reporter", "auditor", "admin")
@@ -54,6 +55,7 @@ def rotate_key(session: Session, name: str) -> str:
     if api_key.revoked_at is not None:
         raise Conflict(f"the key {name!r} is revoked; revocation is final")
     key = _new_key()
+    end_sessions_of_key(session, api_key.key_hash)
     api_key.key_hash = hash_key(key)
     return key
 
@@ -64,10 +66,16 @@ def revoke_key(session: Session, name: str) -> None:
         raise NotFound(f"no key named {name!r}")
     if api_key.revoked_at is None:
         api_key.revoked_at = utcnow()
+    end_sessions_of_key(session, api_key.key_hash)
 
 
 def authenticate(session: Session, presented: str) -> Principal | None:
-    digest = hash_key(presented)
+    return principal_for_hash(session, hash_key(presented))
+
+
+def principal_for_hash(session: Session, digest: str) -> Principal | None:
+    """Who the key with this SHA-256 is, while it is neither revoked nor rotated away; a console
+    session holds only this hash and asks again on every request."""
     api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
     # The lookup is by hash; the constant-time compare guards against any index timing leak.
     if api_key is None or api_key.revoked_at is not None or not hmac.compare_digest(api_key.key_hash, digest):

@@ -1,4 +1,4 @@
-"""API keys: only the SHA-256 of each key is stored."""
+"""API keys (only the SHA-256 of each key is stored) and the console sessions signed in with them."""
 from datetime import datetime
 
 from sqlalchemy import Integer, String
@@ -16,3 +16,15 @@ class ApiKey(Base):
     key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class ConsoleSession(Base):
+    """A signed-in console session. Neither the cookie's token nor the API key is stored: only the
+    token's SHA-256, and the key's hash (as api_keys holds it), so a rotated key ends its sessions."""
+
+    __tablename__ = "console_sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -67,3 +67,8 @@ def entry_positions(session: Session, entry_ids: list[int], checkpoint: Checkpoi
             "inclusion_proof": inclusion_view(session, index, tree_size) if integrated else None,
         })
     return positions
+
+
+def canonical_bytes_of(session: Session, entry_ids: list[int]) -> dict[int, bytes]:
+    """The RFC 8785 bytes of each entry, by entry id: what a reader hashes to check a proof itself."""
+    return dict(session.execute(select(LedgerEntry.id, LedgerEntry.canonical).where(LedgerEntry.id.in_(entry_ids))).all())

@@ -5,15 +5,14 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.core.errors import InvalidInput, NotFound
+from service.core.errors import InvalidInput
 from service.core.rules.engine import VERDICTS, evaluate
 from service.core.rules.model import Geography, Policy
 from service.core.time import format_utc
 from service.core.ledger.checks import parse_json
 from service.events.records import with_entries
 from service.events.tables import EventHead
-from service.policies.store import munition_catalog
-from service.policies.tables import PolicyVersion
+from service.policies.store import munition_catalog, published_version
 
 # One request judges every event of the period in memory; beyond this, ask for a shorter period.
 MAX_EVENTS = 10_000
@@ -30,9 +29,7 @@ def _latest_versions(session: Session, occurred_from: datetime, occurred_to: dat
 
 def simulate(session: Session, policy_id: str, occurred_from: datetime, occurred_to: datetime) -> dict:
     """Each event of [occurred_from, occurred_to) judged under `policy_id`, whatever its effective range."""
-    row = session.get(PolicyVersion, policy_id)
-    if row is None:
-        raise NotFound(f"no policy version {policy_id}")
+    row = published_version(session, policy_id)
     rows = _latest_versions(session, occurred_from, occurred_to)
     if len(rows) > MAX_EVENTS:
         raise InvalidInput(f"The period holds more than {MAX_EVENTS} events; simulate a shorter period.")

@@ -5,7 +5,7 @@ from datetime import datetime
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from service.core.errors import Conflict, InvalidInput
+from service.core.errors import Conflict, InvalidInput, NotFound
 from service.core.rules.model import Munition, Policy
 from service.core.time import format_utc, utcnow
 from service.ledger.entries import append_entry
@@ -59,8 +59,19 @@ def cached_rules(sessions) -> RuleSet:
 
 
 def stored_policies(session: Session) -> list[Policy]:
-    rows = session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from))
-    return [Policy.from_document(row.document) for row in rows]
+    return [Policy.from_document(row.document) for row in published_versions(session)]
+
+
+def published_versions(session: Session) -> list[PolicyVersion]:
+    """Every published version as stored, oldest effective_from first."""
+    return list(session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from)))
+
+
+def published_version(session: Session, policy_id: str) -> PolicyVersion:
+    row = session.get(PolicyVersion, policy_id)
+    if row is None:
+        raise NotFound(f"no policy version {policy_id}")
+    return row
 
 
 def munition_catalog(session: Session) -> dict[str, Munition]:

@@ -91,6 +91,19 @@ def stored_periods(session: Session, kind: str) -> list[Period]:
     return [Period(*row) for row in rows]
 
 
+def generate_on_demand(sessions: sessionmaker, signer: sequencer.Signer, period: Period, created_by: str) -> dict:
+    """Compute a report of `period` now and store it; the answer of POST /v1/reports."""
+    document = current_report(sessions, signer, period)
+    with sessions() as session, session.begin():
+        report = store_report(session, document, period, "on_demand", created_by)
+        return created_view(report, stored_entry(session, report))
+
+
+def stored_reports(session: Session) -> list[Report]:
+    """Every stored report, newest first."""
+    return list(session.scalars(select(Report).order_by(Report.id.desc())))
+
+
 def stored_entry(session: Session, report: Report) -> LedgerEntry:
     return session.get(LedgerEntry, report.ledger_entry_id)
 

@@ -4,7 +4,6 @@ from functools import cache
 from html import escape
 from math import ceil, cos, floor, log10, radians
 
-import shapely
 
 from service.core.time import parse_rfc3339
 
@@ -128,9 +127,8 @@ def _outlines(window: tuple) -> list[tuple[str | None, object]]:
     """The Natural Earth polygons the rules use, clipped and simplified (~2 km) to keep the page small."""
     from service.core.geo import outlines_within  # loads the geocoder data: only when a map is drawn
 
-    box = shapely.box(*window)
-    clipped = [(code, shapely.intersection(geom, box).simplify(0.02)) for code, geom in outlines_within(window)]
-    return [(code, geom) for code, geom in clipped if not geom.is_empty]
+    simplified = [(code, geom.simplify(0.02)) for code, geom in outlines_within(window).items()]
+    return [(code, geom) for code, geom in simplified if not geom.is_empty]
 
 
 def flagged_map(points: list[dict], svg_id: str = "map-flagged") -> str:

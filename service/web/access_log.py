@@ -17,8 +17,14 @@ def note_read(result_count: int | None = None) -> None:
     g.result_count = result_count
 
 
+def note_no_records_read() -> None:
+    """A GET that shows no record (a console page of public ledger facts): no access entry, as the
+    open API endpoints it mirrors write none."""
+    g.access_read = False
+
+
 def _is_read() -> bool:
-    return request.method in ("GET", "HEAD") or g.get("access_read", False)
+    return g.get("access_read", request.method in ("GET", "HEAD"))
 
 
 def install(app: Flask) -> None:

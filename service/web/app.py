@@ -1,4 +1,4 @@
-"""The application factory: configuration, database, API, blueprints and error handling."""
+"""The application factory: configuration, database, API, console, blueprints and error handling."""
 import yaml
 from flask import Flask, Response
 from flask_smorest import Api
@@ -7,7 +7,7 @@ from flask_smorest.utils import prepare_response
 from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.ledger.signer import Signer
-from service.web import access_log, http, logs, metrics, rate_limits, security_headers
+from service.web import access_log, console, http, logs, metrics, rate_limits, security_headers
 from service.web.api.common import RATE_LIMITED
 from service.web.errors import PROBLEM_JSON, register_error_handlers
 from service.web.schemas.problem import ProblemSchema
@@ -49,6 +49,8 @@ def create_web_app(test_config: dict | None = None) -> Flask:
         RATE_LIMIT_BATCH=settings.rate_limit_batch,
         RATE_LIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
         READY_MAX_SEQUENCER_LAG_S=settings.ready_max_sequencer_lag_s,
+        CONSOLE_SECRET=settings.console_secret,
+        CONSOLE_IDLE_SECONDS=settings.console_idle_seconds,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -80,6 +82,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     api = AuditApi(app)
     api.register_converter(http.IdConverter, lambda _converter: dict(http.ID_SCHEMA))
     _register_blueprints(api)
+    console.install(app)  # plain Flask pages: not part of the API or its OpenAPI document
 
     @app.get("/openapi.yaml")
     def openapi_yaml():

@@ -3,7 +3,7 @@ import logging
 import math
 import time
 
-from flask import Flask, current_app, g, jsonify
+from flask import Flask, current_app, g, has_request_context, jsonify, request
 from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
@@ -65,7 +65,25 @@ def flatten_errors(messages, prefix: str = "") -> dict[str, list[str]]:
     return flat
 
 
+def render_errors_as_pages(app: Flask, path_prefix: str, render) -> None:
+    """Errors answering URLs under `path_prefix` (routed or not) are shown by `render(status, title,
+    detail, errors, headers)` instead of as problem+json: the console's visitors are people with a
+    browser, not API clients. Which status and title an error has is still decided here, once."""
+    app.extensions.setdefault("error_pages", {})[path_prefix.rstrip("/") + "/"] = render
+
+
+def _page_renderer():
+    if not has_request_context():
+        return None
+    path = request.path if request.path.endswith("/") else request.path + "/"
+    return next((render for prefix, render in current_app.extensions.get("error_pages", {}).items()
+                 if path.startswith(prefix)), None)
+
+
 def problem_response(status: int, title: str, detail: str, errors: dict | None = None, headers=None):
+    render = _page_renderer()
+    if render is not None:
+        return render(status, title, detail, errors, headers or {})
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors

@@ -14,6 +14,9 @@ from service.web.schemas.fields import MAX_ID
 from service.web.strict_json import loads_strict
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
+# The console's pages post HTML forms; everything else takes JSON only.
+FORM_BLUEPRINTS = frozenset({"console"})
+FORM = "application/x-www-form-urlencoded"
 
 
 class StrictJSONProvider(DefaultJSONProvider):
@@ -88,7 +91,10 @@ def guard_request_body() -> None:
     request.max_content_length = limit
     if request.content_length and request.content_length > limit:
         raise Problem(f"The body exceeds {limit} bytes.", status=413, title="Content Too Large")
-    if not request.is_json:
+    if request.blueprint in FORM_BLUEPRINTS:
+        if request.mimetype != FORM:
+            raise Problem(f"Send the form as {FORM}.", status=415, title="Unsupported Media Type")
+    elif not request.is_json:
         raise Problem("Send the body as application/json.", status=415, title="Unsupported Media Type")
 
 

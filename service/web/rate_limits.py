@@ -8,6 +8,7 @@ from limits.storage import MemoryStorage
 from sqlalchemy.exc import OperationalError
 
 from service.web.auth import presented_principal
+from service.web.console.signin import console_principal
 
 
 class WorkerMemoryStorage(MemoryStorage):
@@ -36,13 +37,17 @@ class WorkerMemoryStorage(MemoryStorage):
 BATCH_ENDPOINT = "events.Batch"
 # An orchestrator or Prometheus that got a 429 would take a healthy instance out of service.
 EXEMPT_BLUEPRINTS = ("health", "metrics")
+CONSOLE = "console"
+# The console's stylesheet and script: the same few files for everyone, nothing read from the database.
+EXEMPT_ENDPOINTS = ("console.static",)
 
 
 def client_key() -> str:
     """Whom a request counts against. A missing, unknown or revoked key counts against the address,
     so inventing tokens never buys a fresh allowance."""
     try:
-        principal = presented_principal()
+        # The console's pages count against the signed-in key, like the same reads through the API.
+        principal = console_principal() if request.blueprint == CONSOLE else presented_principal()
     except OperationalError:
         # The database is unreachable. Raising here would make flask-limiter retry the lookup
         # (a connect timeout each time); the view's own key check answers 503 instead.
@@ -72,6 +77,6 @@ def install(app: Flask) -> Limiter | None:
     limiter = Limiter(client_key, app=app, application_limits=limits, strategy="moving-window",
                       storage_uri=app.config["RATE_LIMIT_STORAGE_URI"], in_memory_fallback_enabled=True,
                       key_prefix="strike-audit")
-    limiter.request_filter(lambda: request.blueprint in EXEMPT_BLUEPRINTS)
+    limiter.request_filter(lambda: request.blueprint in EXEMPT_BLUEPRINTS or request.endpoint in EXEMPT_ENDPOINTS)
     app.extensions["rate_limiter"] = limiter
     return limiter

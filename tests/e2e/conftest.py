@@ -70,8 +70,9 @@ def stop(process) -> None:
 
 
 @pytest.fixture
-def live_server(database_url, keys, signing_key_path):
-    process, base = start_gunicorn(database_url, free_port(), extra_env={"LEDGER_SIGNING_KEY": signing_key_path})
+def live_server(database_url, keys, signing_key_path, console_secret_path):
+    process, base = start_gunicorn(database_url, free_port(), extra_env={"LEDGER_SIGNING_KEY": signing_key_path,
+                                                                        "CONSOLE_SECRET": console_secret_path})
     yield base
     stop(process)
 
@@ -87,3 +88,22 @@ def deployment(database_url, keys, signing_key_path, tmp_path):
     deployment.stop()
     if deployment.log.exists():
         print(f"--- {deployment.log} (last 5000 characters) ---\n{deployment.log.read_text()[-5000:]}")
+
+
+CHROMIUM = Path("/usr/bin/chromium")  # Debian's; Playwright drives it, and never downloads a browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("Chromium is not installed (Debian package `chromium`; .ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        # console.test resolves to this machine: a plain-HTTP origin that is not localhost, so not a
+        # secure context (nothing leaves the machine: the name maps to 127.0.0.1).
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--host-resolver-rules=MAP console.test 127.0.0.1"])
+        yield launched
+        launched.close()

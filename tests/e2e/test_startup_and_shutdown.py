@@ -72,13 +72,18 @@ def test_an_unknown_log_level_is_one_clear_line(database_url, tmp_path):
 def test_ctrl_c_stops_everything_without_an_error(database_url, signing_key_path, tmp_path):
     port, log = free_port(), tmp_path / "gunicorn.log"
     process = gunicorn(database_url, port, log, {"LOG_LEVEL": "info", "LEDGER_SIGNING_KEY": signing_key_path})
-    wait_for(lambda: ready(f"http://127.0.0.1:{port}"), 30, "gunicorn ready (a first checkpoint signed)")
-    [sequencer] = sequencers_of(process.pid)
-    # Outside the terminal's process group: a sequencer that stopped by itself on Ctrl-C before the master
-    # reached on_exit looked like a crash to the master's keeper, which logged an error and restarted it.
-    assert os.getpgid(sequencer) != os.getpgid(process.pid)
-    os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends: the whole foreground group
-    assert process.wait(timeout=60) == 0
+    try:
+        wait_for(lambda: ready(f"http://127.0.0.1:{port}"), 30, "gunicorn ready (a first checkpoint signed)")
+        [sequencer] = sequencers_of(process.pid)
+        # Outside the terminal's process group: a sequencer that stopped by itself on Ctrl-C before the master
+        # reached on_exit looked like a crash to the master's keeper, which logged an error and restarted it.
+        assert os.getpgid(sequencer) != os.getpgid(process.pid)
+        os.killpg(process.pid, signal.SIGINT)  # what Ctrl-C in the terminal sends: the whole foreground group
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:  # a failed assertion above must not leave the server running
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
     wait_for(lambda: sequencer not in sequencers_of(process.pid), 20, "the sequencer stopped with gunicorn")
     # Nothing waits for a restart that should not happen, so look again after longer than the keeper's
     # poll (1 s): a sequencer it had started during the shutdown would still be running, orphaned.

@@ -5,6 +5,7 @@ from sqlalchemy import select
 from service.keys.tables import ApiKey
 from service.ledger import sequencer
 
+from ..console_client import Console, raw_key
 from ..helpers import make_event
 from .test_policies import polygon_policy
 
@@ -58,11 +59,39 @@ BODIES = {  # what each POST sends: valid, so an allowed key gets a 2xx
 IDENTITIES = ("no key", "invalid key", "revoked key", "reporter", "auditor", "admin")
 
 
+# The console's pages: who may use them once signed in (a session cookie; bearer keys open none of them).
+SIGNED_IN = READERS
+CONSOLE_MATRIX = {
+    ("GET", "/console"):                               ("/console",                                      ANYONE),
+    ("GET", "/console/"):                              ("/console/",                                     ANYONE),
+    ("GET", "/console/login"):                         ("/console/login",                                ANYONE),
+    ("POST", "/console/login"):                        ("/console/login",                                ANYONE),
+    ("GET", "/console/static/<path:filename>"):        ("/console/static/console.css",                   ANYONE),
+    ("GET", "/console/events"):                        ("/console/events?verdict=",                      SIGNED_IN),
+    ("GET", "/console/events/export"):                 ("/console/events/export?format=csv",             SIGNED_IN),
+    ("GET", "/console/events/<event_id>"):             ("/console/events/{id}",                          SIGNED_IN),
+    ("POST", "/console/events/<event_id>/reviews"):    ("/console/events/{id}/reviews",                  REVIEWERS),
+    ("GET", "/console/map"):                           ("/console/map?verdict=",                         SIGNED_IN),
+    ("GET", "/console/policies"):                      ("/console/policies",                             SIGNED_IN),
+    ("GET", "/console/policies/simulate"):             ("/console/policies/simulate?policy_version="
+                                                        "us-2024-05-30-kharkiv&occurred_from=2024-01-01T00:00:00Z"
+                                                        "&occurred_to=2025-01-01T00:00:00Z",             REVIEWERS),
+    ("GET", "/console/reports"):                       ("/console/reports",                              REVIEWERS),
+    ("POST", "/console/reports"):                      ("/console/reports",                              REVIEWERS),
+    ("GET", "/console/reports/<int:report_id>"):       ("/console/reports/{report}",                     REVIEWERS),
+    ("GET", "/console/ledger"):                        ("/console/ledger",                               SIGNED_IN),
+    ("POST", "/console/logout"):                       ("/console/logout",                               SIGNED_IN),
+}
+CONSOLE_FORMS = {"/console/events/<event_id>/reviews": {"status": "acknowledged", "comment": "seen"},
+                 "/console/reports": {"from": "2024-06-01", "to": "2024-07-01"}}
+
+
 def test_every_route_is_in_the_matrix(app):
     routes = {(method, rule.rule) for rule in app.url_map.iter_rules()
               for method in rule.methods - {"HEAD", "OPTIONS"}}
-    assert routes - set(MATRIX) == set(), "a route without a matrix entry: say who may use it"
-    assert set(MATRIX) - routes == set(), "a matrix entry for a route that no longer exists"
+    matrices = set(MATRIX) | set(CONSOLE_MATRIX)
+    assert routes - matrices == set(), "a route without a matrix entry: say who may use it"
+    assert matrices - routes == set(), "a matrix entry for a route that no longer exists"
 
 
 @pytest.fixture
@@ -153,3 +182,39 @@ def test_keys_cli_refuses_bad_input(runner):
 def test_reporter_identity_comes_from_the_key(client, keys):
     body = client.post("/v1/events", json=make_event(), headers=keys.admin).get_json()
     assert body["reporter"] == "admin-1"
+
+
+def test_console_matrix(app, client, keys, identities):
+    """Each console route for each role signed in, and signed out; the session is the only way in."""
+    event_id = client.post("/v1/events", json=make_event(), headers=keys.reporter).get_json()["id"]
+    report_id = client.post("/v1/reports", json=BODIES["/v1/reports"], headers=keys.auditor).get_json()["id"]
+    wrong = []
+    for identity in ("no session", "reporter", "auditor", "admin"):
+        console = Console(app.test_client())
+        if identity != "no session":
+            assert console.sign_in(raw_key(keys[{"reporter": "ops-a", "auditor": "auditor-1",
+                                                  "admin": "admin-1"}[identity]])).status_code == 303
+        token = console.token("/console/login") if identity == "no session" else console.token()
+        for (method, rule), (path, who) in sorted(CONSOLE_MATRIX.items(), key=lambda item: item[0][1] == "/console/logout"):
+            url = path.format(id=event_id, report=report_id)
+            if method == "GET":
+                response = console.client.get(url)
+            elif rule == "/console/login":  # signing in, from another browser: this one stays who it is
+                other = Console(app.test_client())
+                response = other.client.post(url, data={"csrf_token": other.token("/console/login"),
+                                                        "api_key": raw_key(keys.auditor)})
+            else:
+                response = console.client.post(url, data={"csrf_token": token, **CONSOLE_FORMS.get(rule, {})})
+            response.close()
+            to_login = response.status_code == 303 and response.headers["Location"].startswith("/console/login") \
+                and "signed_out" not in response.headers["Location"]
+            got = "refused" if to_login or response.status_code == 401 else (
+                "ok" if response.status_code < 400 else str(response.status_code))
+            want = "ok" if who == ANYONE or identity in who else "refused" if identity == "no session" else "403"
+            if got != want:
+                wrong.append(f"{method} {rule} as {identity}: {response.status_code}, expected {want}")
+    for identity, headers in identities.items():  # a bearer key opens no console page
+        response = client.get("/console/events?verdict=", headers=headers)
+        if response.status_code != 303:
+            wrong.append(f"GET /console/events with the {identity}'s bearer key: {response.status_code}")
+    assert not wrong, "\n".join(wrong)

@@ -9,19 +9,17 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import create_engine, select, text
+from sqlalchemy import select
 
 from service.core.ledger import merkle, note
 from service.core.ledger.checks import ProblemLog, RootBuilder, parse_json
-from service.db import normalize_url
-from service.db.guards import append_only_sql
 from service.events.tables import Event, EventHead
 from service.ledger import sequencer
 from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry
 from service.ledger.verify import LAYOUT, compare_rows, default_jobs, first_difference, snapshot, verify_database
 from service.policies.tables import PolicyVersion
 
-from ..helpers import make_event
+from ..helpers import make_event, tamper
 from ..ledger_load import load
 
 REPO = Path(__file__).resolve().parents[2]
@@ -65,28 +63,6 @@ class Facts:
         self.event_leaf = leaves[self.event.ledger_entry_id]
         self.evaluation_leaf = leaves[self.evaluation_entry]
         self.policy_leaf = leaves[self.policy.ledger_entry_id]
-
-
-def tamper(app, table: str, sql: str, params: dict, foreign_keys: bool = False) -> None:
-    """Change data the way only a database superuser could: around the append-only triggers (the heads,
-    a read model rewritten as versions and reviews arrive, have none)."""
-    url = normalize_url(app.config["DATABASE_URL"])
-    engine = create_engine(url)  # plain engine: SQLite foreign keys stay off, no BEGIN IMMEDIATE
-    with engine.begin() as conn:
-        if table == "event_heads" and not foreign_keys:
-            conn.execute(text(sql), params)
-        elif engine.dialect.name == "postgresql":
-            which = "ALL" if foreign_keys else "USER"  # ALL also skips foreign-key checks (superuser only)
-            conn.exec_driver_sql(f"ALTER TABLE {table} DISABLE TRIGGER {which}")
-            conn.execute(text(sql), params)
-            conn.exec_driver_sql(f"ALTER TABLE {table} ENABLE TRIGGER {which}")
-        else:
-            for verb in ("update", "delete"):
-                conn.exec_driver_sql(f"DROP TRIGGER {table}_no_{verb}")
-            conn.execute(text(sql), params)
-            for statement in append_only_sql("sqlite", table):
-                conn.exec_driver_sql(statement)
-    engine.dispose()
 
 
 def test_verify_passes_on_a_fresh_ledger_with_events_and_corrections(ledger, runner):

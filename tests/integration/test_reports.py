@@ -17,9 +17,8 @@ from service.reports.replay import recompute_from_ledger
 from service.reports.periods import Period
 from service.reports.tables import Report
 
-from ..helpers import make_event, submit_all
+from ..helpers import make_event, submit_all, tamper
 from .test_auditor_queries import EVENTS
-from .test_ledger_verify import tamper
 
 WHOLE = "from=2022-01-01&to=2025-01-01"
 

@@ -4,12 +4,12 @@ import binascii
 import hashlib
 import os
 import re
-import tempfile
-from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from service.core import secret_files
 
 ALG_ED25519 = b"\x01"
 SIG_PREFIX = "\u2014 "  # em dash, space
@@ -164,34 +164,9 @@ def verify_note(note: str, verifier: str) -> str:
 
 def load_or_create_signing_key(path: str | os.PathLike) -> Ed25519PrivateKey:
     """Load the PKCS#8 PEM Ed25519 key at path, creating it (mode 0600) if absent."""
-    path = Path(path)
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        _create_key_file(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    pem = secret_files.load_or_create(path, lambda: Ed25519PrivateKey.generate().private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()))
+    key = serialization.load_pem_private_key(pem, password=None)
     if not isinstance(key, Ed25519PrivateKey):
         raise NoteError(f"{path} does not hold an Ed25519 private key")
     return key
-
-
-def _create_key_file(path: Path) -> None:
-    """Write a full key to a 0600 temp file, then hard-link it into place.
-
-    os.link fails if path exists, so concurrent workers agree on one key and
-    no reader ever sees a half-written file (a bare O_EXCL create could be read
-    while still empty).
-    """
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".signing-key-")  # mkstemp creates 0600
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(pem)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.link(tmp, path)
-    except FileExistsError:
-        pass  # another process won the race; its key is loaded instead
-    finally:
-        os.unlink(tmp)

@@ -1,11 +1,9 @@
 """Policy versions: bundled or published by admins, immutable once published, simulated on demand."""
 from flask import g, request
 from flask.views import MethodView
-from sqlalchemy import select
 
-from service.core.errors import NotFound
 from service.policies.simulation import simulate
-from service.policies.store import publish_version
+from service.policies.store import publish_version, published_version, published_versions
 from service.policies.tables import PolicyVersion
 from service.web.access_log import note_read
 from service.web.api.common import ANY_ROLE, problem, protected
@@ -30,8 +28,7 @@ class Policies(MethodView):
     def get(self):
         """Every published policy version, oldest first."""
         with sessions()() as session:
-            policies = [_policy(row) for row in
-                        session.scalars(select(PolicyVersion).order_by(PolicyVersion.effective_from))]
+            policies = [_policy(row) for row in published_versions(session)]
         note_read(len(policies))
         return {"policies": policies}
 
@@ -63,9 +60,7 @@ class PolicyById(MethodView):
     def get(self, policy_id):
         """One policy version with its document and hash."""
         with sessions()() as session:
-            row = session.get(PolicyVersion, policy_id)
-            if row is None:
-                raise NotFound(f"no policy version {policy_id}")
+            row = published_version(session, policy_id)
         note_read(1)
         return _policy(row)
 

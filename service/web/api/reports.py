@@ -74,11 +74,8 @@ class Reports(MethodView):
     @blp.response(201, StoredReportSchema)
     def post(self, args):
         """Compute and store a report; its SHA-256 becomes a `report_generated` ledger entry."""
-        period = Period(args["from_"], args["to"])
-        document = store.current_report(sessions(), current_app.extensions["ledger_signer"], period)
-        with sessions()() as session, session.begin():
-            report = store.store_report(session, document, period, "on_demand", g.principal.name)
-            return store.created_view(report, store.stored_entry(session, report))
+        return store.generate_on_demand(sessions(), current_app.extensions["ledger_signer"],
+                                        Period(args["from_"], args["to"]), g.principal.name)
 
 
 @blp.route("/<int:report_id>")

@@ -1,6 +1,6 @@
 """report revisions; event_heads by source_event_id
 
-Revision ID: 0010
+Revision ID: 0008
 Revises: 0007
 Create Date: 2026-12-01 00:00:00
 """
@@ -12,7 +12,7 @@ from service.db.guards import make_append_only, undo_append_only
 APPEND_ONLY = ("compliance_reports",)
 SCHEDULED = sa.text("kind <> 'on_demand'")
 
-revision = '0010'
+revision = '0008'
 down_revision = '0007'
 branch_labels = None
 depends_on = None
