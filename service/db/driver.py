@@ -7,6 +7,7 @@ Errors come out as SQLAlchemy's (IntegrityError, OperationalError, …), so the 
 package's error mapping treat them as they treat any other; a connection the driver found broken is
 invalidated, not returned to the pool.
 """
+import re
 from functools import cache
 
 from sqlalchemy import Table, insert
@@ -15,14 +16,26 @@ from sqlalchemy.exc import DBAPIError
 
 
 @cache
-def _insert(table: Table, dialect) -> tuple[str, tuple[str, ...], tuple, bool]:
-    """The INSERT of every column of `table` in this dialect's paramstyle: its SQL, the parameters in
-    order, each one's converter (the column type's, as the ORM applies it), and whether positional."""
-    compiled = insert(table).compile(dialect=dialect, column_keys=[c.name for c in table.columns])
-    names = tuple(compiled.positiontup) if compiled.positional else tuple(c.name for c in table.columns)
+def _insert(table: Table, dialect) -> tuple[str, tuple[str, ...], tuple]:
+    """The INSERT of every column of `table`, its columns in order, and each one's converter (the column
+    type's, as the ORM applies it).
+
+    On PostgreSQL one statement takes every row at once, a typed array per column unnested into rows:
+    psycopg adapts a list in C, where executing a prepared INSERT per row cost 25 µs a row in Python
+    (a batch of a thousand reports writes six thousand rows). On SQLite, sqlite3's executemany loops in C.
+    """
+    names = tuple(c.name for c in table.columns)
     # dialect_impl: the dialect's own type (SQLite's DATETIME writes microseconds, as the ORM's rows have).
     converters = tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
-    return str(compiled), names, converters, compiled.positional
+    if dialect.name == "postgresql":
+        # Arrays of the unbounded type (VARCHAR, not VARCHAR(36)): an explicit cast would cut a value too
+        # long for its column silently, where the INSERT's own assignment refuses it.
+        arrays = ", ".join(f"%s::{re.sub(r'[(][^)]*[)]', '', table.c[name].type.compile(dialect=dialect))}[]"
+                           for name in names)
+        return f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})", names, converters
+    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
+    assert compiled.positional and tuple(compiled.positiontup) == names
+    return str(compiled), names, converters
 
 
 class DriverTransaction:
@@ -88,15 +101,17 @@ class DriverTransaction:
         return str(compiled), [params[name] for name in compiled.positiontup] if compiled.positional else params
 
     def insert(self, table: Table, rows: list[dict]) -> None:
+        """All `rows` (dicts by column name) in one statement on PostgreSQL, queued until the next round trip."""
         if not rows:
             return
-        sql, names, converters, positional = _insert(table, self.dialect)
+        sql, names, converters = _insert(table, self.dialect)
         values = [[convert(row[name]) if convert else row[name] for name, convert in zip(names, converters)]
                   for row in rows]
-        if not positional:
-            values = [dict(zip(names, row)) for row in values]
         try:
-            self.conn.cursor().executemany(sql, values)
+            if self.postgres:
+                self.conn.cursor().execute(sql, [list(column) for column in zip(*values)])
+            else:
+                self.conn.cursor().executemany(sql, values)
         except self.dialect.loaded_dbapi.Error as error:
             self._fail(error, sql)
 
