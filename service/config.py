@@ -33,6 +33,17 @@ class Settings:
     rate_limit_storage_uri: str = "memory://"
     # /readyz fails when the oldest entry no signed checkpoint covers is older than this; 0 = never.
     ready_max_sequencer_lag_s: float = 10.0
+    # A tlog-policy file naming the witnesses (with their URLs) and the quorum; "" asks no witness.
+    ledger_witness_policy: str = ""
+    # Seconds one add-checkpoint request may take: a slow witness only delays its own cosignatures.
+    witness_timeout_s: float = 5.0
+    # How often each witness is offered the newest checkpoint (backing off to 30 s while it fails).
+    witness_interval_s: float = 1.0
+    # /readyz says the quorum is missing once a checkpoint has waited this long for one (it stays 200).
+    witness_max_lag_s: float = 30.0
+    # POST /v1/events?wait=integrated waits at most this long for a cosigned checkpoint, then answers
+    # without the receipt (the report is stored either way). Each waiting request holds a worker.
+    receipt_wait_s: float = 10.0
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
@@ -50,4 +61,9 @@ class Settings:
             rate_limit_storage_uri=environ.get("RATE_LIMIT_STORAGE_URI") or defaults.rate_limit_storage_uri,
             ready_max_sequencer_lag_s=float(environ.get("READY_MAX_SEQUENCER_LAG_S",
                                                         defaults.ready_max_sequencer_lag_s)),
+            ledger_witness_policy=environ.get("LEDGER_WITNESS_POLICY", defaults.ledger_witness_policy),
+            witness_timeout_s=float(environ.get("WITNESS_TIMEOUT_S", defaults.witness_timeout_s)),
+            witness_interval_s=float(environ.get("WITNESS_INTERVAL_S", defaults.witness_interval_s)),
+            witness_max_lag_s=float(environ.get("WITNESS_MAX_LAG_S", defaults.witness_max_lag_s)),
+            receipt_wait_s=float(environ.get("RECEIPT_WAIT_S", defaults.receipt_wait_s)),
         )

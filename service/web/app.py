@@ -6,6 +6,7 @@ from flask_smorest.utils import prepare_response
 
 from service.config import Settings
 from service.db import make_engine, make_session_factory
+from service.ledger.cosigned import load_policy
 from service.ledger.signer import Signer
 from service.web import access_log, http, logs, metrics, rate_limits, security_headers
 from service.web.api.common import RATE_LIMITED
@@ -49,6 +50,9 @@ def create_web_app(test_config: dict | None = None) -> Flask:
         RATE_LIMIT_BATCH=settings.rate_limit_batch,
         RATE_LIMIT_STORAGE_URI=settings.rate_limit_storage_uri,
         READY_MAX_SEQUENCER_LAG_S=settings.ready_max_sequencer_lag_s,
+        LEDGER_WITNESS_POLICY=settings.ledger_witness_policy,
+        WITNESS_MAX_LAG_S=settings.witness_max_lag_s,
+        RECEIPT_WAIT_S=settings.receipt_wait_s,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -68,6 +72,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
     app.extensions["ledger_signer"] = Signer(app.config["LEDGER_ORIGIN"], key_path=app.config["LEDGER_SIGNING_KEY"])
+    app.extensions["witness_policy"] = load_policy(app.config["LEDGER_WITNESS_POLICY"])
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     # after_request hooks run in reverse order: registered early, this one sees the final response.
@@ -89,7 +94,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
 
 
 def _register_blueprints(api: Api) -> None:
-    from service.web.api import catalog, events, health, ledger, metrics, policies, reports
+    from service.web.api import catalog, events, health, ledger, metrics, policies, receipts, reports, tiles
 
-    for module in (health, metrics, events, policies, catalog, ledger, reports):
+    for module in (health, metrics, events, policies, catalog, ledger, tiles, receipts, reports):
         api.register_blueprint(module.blp)
