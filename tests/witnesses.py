@@ -60,10 +60,10 @@ class WitnessProcess:
 
 
 def policy_text(log_vkey: str | None, witnesses: list[WitnessProcess], quorum: str, urls: bool = True) -> str:
-    """A tlog-policy file: `quorum` is a witness name, 'none', or 'K' for a group of K of them all."""
+    """A tlog-policy file: `quorum` is a witness name, 'none', or K, all or any for a group of them all."""
     lines = [f"log {log_vkey}"] if log_vkey else []
     lines += [f"witness {w.name} {w.vkey}" + (f" {w.url}" if urls else "") for w in witnesses]
-    if quorum.isdigit():
+    if quorum.isdigit() or quorum in ("all", "any"):
         lines.append(f"group witnesses {quorum} {' '.join(w.name for w in witnesses)}")
         quorum = "witnesses"
     lines.append(f"quorum {quorum}")
