@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from service.core.ledger import note
 from service.db import normalize_url
 from tests import tlog_reference as ref
-from tests.dbs import _pg_admin
+from tests.dbs import _pg_admin, postgres_admin_url
 from tests.witnesses import WitnessProcess, policy_text
 
 from ..helpers import make_event
@@ -78,7 +78,7 @@ def _snapshot(database_url: str, name: str) -> str:
             source.backup(target)
         return copy
     copy = f"{url.database}_{name}"
-    with _pg_admin(database_url) as conn:
+    with _pg_admin(postgres_admin_url()) as conn:
         conn.execute(f'CREATE DATABASE "{copy}" TEMPLATE "{url.database}"')
     return copy
 
@@ -91,7 +91,7 @@ def _restore(database_url: str, copy: str) -> None:
             source.backup(target)
         Path(copy).unlink()
         return
-    with _pg_admin(database_url) as conn:
+    with _pg_admin(postgres_admin_url()) as conn:
         conn.execute(f'DROP DATABASE "{url.database}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{url.database}" TEMPLATE "{copy}"')
         conn.execute(f'DROP DATABASE "{copy}"')
@@ -134,7 +134,7 @@ def log_public_key(signing_key_path):
 
 
 def test_a_split_view_is_refused_by_the_witnesses_and_caught_by_the_monitor(
-        database_url, keys, signing_key_path, log_public_key, tmp_path):
+        app, database_url, keys, signing_key_path, log_public_key, tmp_path):
     honest = [WitnessProcess(f"w{i}.e2e", tmp_path).start(ORIGIN, log_public_key) for i in (1, 2)]
     log_vkey = note.verifier_key(ORIGIN, log_public_key)
     policy, key_only = tmp_path / "policy.txt", tmp_path / "log-key-only.txt"
@@ -148,6 +148,7 @@ def test_a_split_view_is_refused_by_the_witnesses_and_caught_by_the_monitor(
         for i in range(3):
             assert server.post("/v1/events?wait=integrated", make_event(f"a-{i}"), keys.reporter).json()["receipt"]
         server.stop()
+        app.extensions["db_engine"].dispose()  # the fixture's pooled connection would block copying the database
         snapshot = _snapshot(database_url, "older")
         server.start()
         for i in range(3):
