@@ -66,8 +66,10 @@ def witness() -> None:
               help="JSON file keeping the last verified checkpoint (created on the first round).")
 @click.option("--interval", type=click.FloatRange(min=0.1), default=None,
               help="Seconds between rounds; without it, one round and the exit status says how it went.")
-@click.option("--alert-webhook", default=None, help="In loop mode, POST each alert here as JSON.")
-@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+@click.option("--alert-webhook", envvar="LEDGER_MONITOR_WEBHOOK", default=None,
+              help="In loop mode, POST each alert here as JSON (env LEDGER_MONITOR_WEBHOOK).")
+@click.option("--policy", "policy_file", envvar="LEDGER_MONITOR_POLICY",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="tlog-policy file: the log's key and the witnesses' quorum. Without it the log key is "
                    "pinned on first use and no quorum is required.")
 @click.option("--api-key", envvar="LEDGER_MONITOR_API_KEY", default=None,
