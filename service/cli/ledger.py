@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from service.ledger import sequencer
 from service.ledger.bundle import trusted_keys, verify_bundle
 from service.ledger.verify import LEAVES_PER_TASK, default_jobs, export_database, verify_database
-from service.ledger.witness_checks import write_cosignatures
+from service.ledger.witness_checks import COSIGNATURES, write_cosignatures
 from service.web.context import sessions
 
 group = AppGroup("ledger", help="The verifiable ledger: sequencer, verification, export.")
@@ -82,7 +82,8 @@ def export_ledger(out: Path) -> None:
     key = current_app.extensions["ledger_signer"].verifier_key
     entries, checkpoints = export_database(current_app.extensions["db_engine"], key, out)
     cosignatures = write_cosignatures(current_app.extensions["db_engine"], out)
-    click.echo(f"Exported {entries} entries, {checkpoints} checkpoints and {cosignatures} cosignatures to {out}.")
+    click.echo(f"Exported {entries} entries and {checkpoints} checkpoints to {out}.")
+    click.echo(f"Exported {cosignatures} witness cosignatures to {out / COSIGNATURES}.")
 
 
 from service.cli.witnessing import read_policy, start_witnessing, witnessed_problems  # noqa: E402 - adds commands
