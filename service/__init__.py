@@ -7,8 +7,12 @@ def create_app(test_config: dict | None = None):
     Imported here rather than at the top, so that `import service.core…` stays free of Flask.
     """
     from service.cli import register_commands
+    from service.config import SettingsError
     from service.web.app import create_web_app
 
-    app = create_web_app(test_config)
+    try:
+        app = create_web_app(test_config)
+    except SettingsError as error:  # one line that says which variable to fix, not a traceback
+        raise SystemExit(f"strike-audit: {error}") from None
     register_commands(app)
     return app

@@ -1,25 +1,28 @@
-"""Settings from environment variables, with the defaults documented in the README."""
+"""Settings: every environment variable the service reads, read here and nowhere else (docs/operations.md)."""
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
-def _default_database_url() -> str:
-    return f"sqlite:///{REPO_ROOT / 'var' / 'audit.db'}"
+class SettingsError(ValueError):
+    """A variable holds a value the service cannot use; the message names it, in one line."""
+
+
+def _var_dir() -> Path:
+    # Under the working directory, not beside the code: an installed package has no checkout around it.
+    return Path(os.environ.get("VAR_DIR") or Path.cwd() / "var")
 
 
 @dataclass(frozen=True)
 class Settings:
-    database_url: str = field(default_factory=_default_database_url)
-    ledger_signing_key: str = str(REPO_ROOT / "var" / "ledger-signing.key")
+    var_dir: Path = field(default_factory=_var_dir)
+    database_url: str = ""  # default: SQLite in var_dir (see __post_init__)
+    ledger_signing_key: str = ""  # default: a key file in var_dir, created on first use
     ledger_origin: str = "strike-audit.local/ledger"
     max_body_bytes: int = 1 << 20
     max_batch_body_bytes: int = 16 << 20
-    max_batch_items: int = 1000
-    # Reports dated later than now + this are rejected: nobody reports a strike before it happens.
-    future_tolerance_seconds: int = 300
     db_pool_size: int = 5
     db_timeout_seconds: float = 5.0
     log_level: str = "INFO"
@@ -44,26 +47,59 @@ class Settings:
     # POST /v1/events?wait=integrated waits at most this long for a cosigned checkpoint, then answers
     # without the receipt (the report is stored either way). Each waiting request holds a worker.
     receipt_wait_s: float = 10.0
+    # gunicorn (service/gunicorn_conf.py)
+    bind: str = ""  # default: 127.0.0.1:<port>
+    port: int = 8000
+    web_concurrency: int = 4
+    gunicorn_timeout: int = 30
+    # `make run` starts the sequencer beside gunicorn; docker-compose runs it as its own service (0).
+    embedded_sequencer: bool = True
+    # Set by gunicorn for the sequencer it starts, so that the sequencer exits when gunicorn is gone.
+    sequencer_parent_pid: int | None = None
+    # prometheus_client's multiprocess directory; gunicorn_conf makes a temporary one when unset.
+    prometheus_multiproc_dir: str | None = None
+
+    def __post_init__(self):
+        if not self.database_url:
+            object.__setattr__(self, "database_url", f"sqlite:///{self.var_dir / 'audit.db'}")
+        if not self.ledger_signing_key:
+            object.__setattr__(self, "ledger_signing_key", str(self.var_dir / "ledger-signing.key"))
+        if not self.bind:
+            object.__setattr__(self, "bind", f"127.0.0.1:{self.port}")
+        level = self.log_level.upper()
+        if level not in LOG_LEVELS:
+            raise SettingsError(f"LOG_LEVEL={self.log_level!r} is not a log level; use one of "
+                                f"{', '.join(LOG_LEVELS)} (in any case)")
+        object.__setattr__(self, "log_level", level)
 
     @classmethod
     def from_env(cls, environ=os.environ) -> "Settings":
-        defaults = cls()
-        return cls(
-            database_url=environ.get("DATABASE_URL") or defaults.database_url,
-            ledger_signing_key=environ.get("LEDGER_SIGNING_KEY") or defaults.ledger_signing_key,
-            ledger_origin=environ.get("LEDGER_ORIGIN") or defaults.ledger_origin,
-            db_pool_size=int(environ.get("DB_POOL_SIZE", defaults.db_pool_size)),
-            db_timeout_seconds=float(environ.get("DB_TIMEOUT_SECONDS", defaults.db_timeout_seconds)),
-            log_level=environ.get("LOG_LEVEL", defaults.log_level),
-            hsts_max_age=int(environ.get("HSTS_MAX_AGE", defaults.hsts_max_age)),
-            rate_limit=environ.get("RATE_LIMIT", defaults.rate_limit).strip(),
-            rate_limit_batch=environ.get("RATE_LIMIT_BATCH", defaults.rate_limit_batch).strip(),
-            rate_limit_storage_uri=environ.get("RATE_LIMIT_STORAGE_URI") or defaults.rate_limit_storage_uri,
-            ready_max_sequencer_lag_s=float(environ.get("READY_MAX_SEQUENCER_LAG_S",
-                                                        defaults.ready_max_sequencer_lag_s)),
-            ledger_witness_policy=environ.get("LEDGER_WITNESS_POLICY", defaults.ledger_witness_policy),
-            witness_timeout_s=float(environ.get("WITNESS_TIMEOUT_S", defaults.witness_timeout_s)),
-            witness_interval_s=float(environ.get("WITNESS_INTERVAL_S", defaults.witness_interval_s)),
-            witness_max_lag_s=float(environ.get("WITNESS_MAX_LAG_S", defaults.witness_max_lag_s)),
-            receipt_wait_s=float(environ.get("RECEIPT_WAIT_S", defaults.receipt_wait_s)),
-        )
+        """Every field from the variable of its name in upper case, where set and not empty (an empty
+        RATE_LIMIT or RATE_LIMIT_BATCH is a value: it switches that limit off)."""
+        values = {}
+        for setting in fields(cls):
+            name = setting.name.upper()
+            raw = environ.get(name, "").strip()
+            if raw or (name in _EMPTY_IS_A_VALUE and name in environ):
+                values[setting.name] = _parse(name, raw, setting.type)
+        return cls(**values)
+
+
+_EMPTY_IS_A_VALUE = ("RATE_LIMIT", "RATE_LIMIT_BATCH")
+
+
+def _parse(name: str, raw: str, kind):
+    try:
+        if kind in (int, "int", int | None, "int | None"):
+            return int(raw)
+        if kind in (float, "float"):
+            return float(raw)
+        if kind in (bool, "bool"):
+            if raw.lower() not in ("1", "0", "true", "false", "yes", "no"):
+                raise ValueError(raw)
+            return raw.lower() in ("1", "true", "yes")
+        if kind in (Path, "Path"):
+            return Path(raw)
+    except ValueError:
+        raise SettingsError(f"{name}={raw!r} is not a valid {getattr(kind, '__name__', kind)}") from None
+    return raw

@@ -1,4 +1,5 @@
-"""gunicorn settings for production and `make run` (override with GUNICORN_* / WEB_CONCURRENCY)."""
+"""gunicorn settings for production and `make run`, from the service's Settings (BIND or PORT,
+WEB_CONCURRENCY, GUNICORN_TIMEOUT, LOG_LEVEL, EMBEDDED_SEQUENCER; docs/operations.md)."""
 import glob
 import os
 import shutil
@@ -8,12 +9,19 @@ import tempfile
 import threading
 import time
 
-bind = os.environ.get("BIND", f"127.0.0.1:{os.environ.get('PORT', '8000')}")
-workers = int(os.environ.get("WEB_CONCURRENCY", "4"))
+from service.config import Settings, SettingsError
+
+try:
+    _settings = Settings.from_env()
+except SettingsError as error:  # one line that says which variable to fix, not a traceback
+    sys.exit(f"strike-audit: {error}")
+
+bind = _settings.bind
+workers = _settings.web_concurrency
 worker_class = "sync"
 # Boundaries and policies load once in the master, then are shared copy-on-write by the workers.
 preload_app = True
-timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+timeout = _settings.gunicorn_timeout
 graceful_timeout = 30
 keepalive = 5
 # Refuse oversized request lines and headers before any Python code sees them.
@@ -22,16 +30,17 @@ limit_request_fields = 100
 limit_request_field_size = 8190
 accesslog = None  # the app writes one JSON line per request, with its request id
 errorlog = "-"
-loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+loglevel = _settings.log_level.lower()
 
 
 # prometheus_client's multiprocess mode: each worker keeps its samples in files here, and /metrics adds up
 # every worker's, whichever answers the scrape. It must be set before prometheus_client is imported,
 # which preload_app does right after reading this file. Files from an earlier run would be added in too.
-_own_metrics_dir = not os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-if _own_metrics_dir:
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="strike-audit-metrics-")
-for _stale in glob.glob(os.path.join(os.environ["PROMETHEUS_MULTIPROC_DIR"], "*.db")):
+# prometheus_client reads the directory from the environment itself, so it is written back there.
+_own_metrics_dir = _settings.prometheus_multiproc_dir is None
+_metrics_dir = _settings.prometheus_multiproc_dir or tempfile.mkdtemp(prefix="strike-audit-metrics-")
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir
+for _stale in glob.glob(os.path.join(_metrics_dir, "*.db")):
     os.remove(_stale)
 
 
@@ -61,8 +70,12 @@ def _start_sequencer():
     # Who its parent is, told rather than read by the sequencer once loaded: if the master dies while
     # the sequencer is still starting, os.getppid() would already be init's pid and it would never exit.
     env = {**os.environ, "SEQUENCER_PARENT_PID": str(os.getpid())}
+    # Its own session: Ctrl-C in the terminal signals the whole foreground group, and a sequencer
+    # stopping by itself before the master reached on_exit looked like a crash to the keeper, which
+    # logged an error and started it again. The master alone stops it (on_exit), and a master that
+    # dies without on_exit is noticed by --exit-with-parent.
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "service", "ledger", "sequence",
-                             "--exit-with-parent"], env=env)
+                             "--exit-with-parent"], env=env, start_new_session=True)
 
 
 def _keep_sequencer_running(server):
@@ -84,7 +97,7 @@ def _keep_sequencer_running(server):
 
 def when_ready(server):
     global _sequencer
-    if os.environ.get("EMBEDDED_SEQUENCER", "1") == "1":
+    if _settings.embedded_sequencer:
         _sequencer = _start_sequencer()
         threading.Thread(target=_keep_sequencer_running, args=(server,), name="sequencer-keeper", daemon=True).start()
 
@@ -100,4 +113,4 @@ def on_exit(server):
         except subprocess.TimeoutExpired:  # a batch never half-commits, so killing is safe
             _sequencer.kill()
     if _own_metrics_dir:
-        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

@@ -31,7 +31,7 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
         signal.signal(signum, lambda *_: stop.set())
     # gunicorn names itself: by the time this runs (seconds after the fork, once the app is loaded)
     # the parent may already be gone, and os.getppid() then names init, which never goes away.
-    parent = int(os.environ.get("SEQUENCER_PARENT_PID") or os.getppid())
+    parent = current_app.config["SETTINGS"].sequencer_parent_pid or os.getppid()
     start_witnessing(stop)  # threads of their own: a slow witness never delays a batch
     sequencer.run(sessions(), signer, stop, still_wanted=lambda: not exit_with_parent or os.getppid() == parent)
 
@@ -44,8 +44,8 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
                    "first, for the keys of a rotation: every checkpoint must be signed by one of them, "
                    "and none by an older key than an earlier checkpoint's.")
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
-              help=f"Worker processes checking ranges of {LEAVES_PER_TASK:,} leaves in parallel (PostgreSQL; "
-                   "SQLite uses one). Default: one per CPU, at most 8; none for a ledger of a single range.")
+              help=f"Worker processes checking tasks of {LEAVES_PER_TASK:,} leaves in parallel (PostgreSQL; "
+                   "SQLite uses one). Default: one per CPU, at most 8; none for a ledger of a single task.")
 @click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="A tlog-policy file: the latest checkpoint must carry its witness quorum; its log lines are "
                    "trusted when no --public-key is given.")

@@ -1,0 +1,1 @@
+"""The ledger's storage side: entries, stored tree, sequencer, signer, reads and proofs, verify, bundles."""

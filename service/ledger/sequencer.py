@@ -77,14 +77,16 @@ class Backlog:
 
     pending: int
     lag_seconds: float  # age of the oldest entry no signed checkpoint covers yet; 0 when there is none
+    signed: bool  # a checkpoint exists: a sequencer has run at least once on this ledger
 
 
 def backlog(session: Session, now: datetime) -> Backlog:
     # The oldest by time, not by id: concurrent transactions need not take ids in timestamp order.
-    count, oldest = session.execute(select(func.count(), func.min(LedgerEntry.created_at))
-                                    .select_from(PendingEntry)
-                                    .join(LedgerEntry, LedgerEntry.id == PendingEntry.entry_id)).one()
-    return Backlog(count, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0)
+    count, oldest, signed = session.execute(select(
+        func.count(), func.min(LedgerEntry.created_at),
+        select(Checkpoint.tree_size).limit(1).exists().label("signed"))
+        .select_from(PendingEntry).join(LedgerEntry, LedgerEntry.id == PendingEntry.entry_id)).one()
+    return Backlog(count, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0, bool(signed))
 
 
 def run(sessions: sessionmaker, signer: Signer, stop: threading.Event, interval: float = 0.1,

@@ -328,7 +328,7 @@ def _check_leaves(conn: Connection, pieces: list[Piece], checker: LeafChecker,
     return compared
 
 
-class RangeChecked(NamedTuple):
+class TaskChecked(NamedTuple):
     """What a worker found in one task (consecutive pieces of leaves)."""
 
     first: tuple[int, int | None] | None  # (index, entry id) of its first leaf, None if it had none
@@ -347,7 +347,7 @@ def _check_in_parallel(conn: Connection, engine: Engine, jobs: int, tasks: list[
     expected, compared = 0, 0
     with ProcessPoolExecutor(min(jobs, len(tasks)), mp_context=multiprocessing.get_context("spawn"),
                              initializer=_start_worker, initargs=(url, shared)) as pool:
-        for found in pool.map(_check_range, tasks):
+        for found in pool.map(_check_task, tasks):
             if found.first is not None and found.first[0] != expected:
                 report(gap_line(expected, *found.first))
             for line in found.lines:
@@ -369,13 +369,13 @@ def _start_worker(url: str, shared: str) -> None:
     _worker.update(engine=engine, context=context, conn=context.__enter__())
 
 
-def _check_range(task: list[Piece]) -> RangeChecked:
+def _check_task(task: list[Piece]) -> TaskChecked:
     lines: list[str] = []
     report = ProblemLog(lines.append)
     checker = LeafChecker(report, tree_nodes=True, wanted=LAYOUT.by_type, expected=None)
     digests: list[bytes] = []
     compared = _check_leaves(_worker["conn"], task, checker, report, digests.extend)
-    return RangeChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
+    return TaskChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
 
 
 @contextmanager

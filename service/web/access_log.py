@@ -1,11 +1,10 @@
-"""Every read by an auditor or admin becomes an `access` ledger entry: who read what, and how much."""
+"""The hook that writes an `access` entry after every successful read by an auditor or admin."""
 import logging
 
 from flask import Flask, g, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.core.time import utcnow
-from service.ledger.entries import append_entry
+from service.audit.access import record_read
 from service.web.context import sessions
 from service.web.errors import problem_response
 
@@ -30,11 +29,10 @@ def install(app: Flask) -> None:
             return response
         try:
             with sessions()() as session, session.begin():
-                append_entry(session, "access", {
-                    "who": principal.name, "role": principal.role, "method": request.method,
-                    "endpoint": request.url_rule.rule if request.url_rule else request.path,
+                record_read(session, principal, {
+                    "method": request.method, "endpoint": request.url_rule.rule if request.url_rule else request.path,
                     "path": request.path, "query": request.args.to_dict(flat=False),
-                    "result_count": g.get("result_count"), "request_id": g.get("request_id")}, utcnow())
+                    "result_count": g.get("result_count"), "request_id": g.get("request_id")})
         except SQLAlchemyError:
             # A read that cannot be recorded is not served: the access log must be complete.
             log.exception("could not record an auditor's read")

@@ -83,6 +83,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     access_log.install(app)
     register_error_handlers(app)
     api = AuditApi(app)
+    api.register_converter(http.IdConverter, lambda _converter: dict(http.ID_SCHEMA))
     _register_blueprints(api)
 
     @app.get("/openapi.yaml")

@@ -5,9 +5,11 @@ from flask.wrappers import Request
 from flask_smorest import Blueprint as SmorestBlueprint
 from marshmallow import RAISE
 from webargs.flaskparser import FlaskParser
+from werkzeug.routing import IntegerConverter
 
 from service.core.errors import InvalidInput
 from service.web.errors import Problem
+from service.web.schemas.fields import MAX_ID
 from service.web.strict_json import loads_strict
 
 JSON_BODY_METHODS = {"POST", "PUT", "PATCH"}
@@ -41,6 +43,17 @@ class Blueprint(SmorestBlueprint):
     ARGUMENTS_PARSER = StrictParser()
 
 
+class IdConverter(IntegerConverter):
+    """`<int:name>` in every route: a non-negative 64-bit id. A larger number matches no route, so it is
+    a 404 like any id that does not exist, never an overflow in the database (a 500)."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        super().__init__(url_map, *args, **{"min": 0, "max": MAX_ID, **kwargs})
+
+
+ID_SCHEMA = {"type": "integer", "minimum": 0, "maximum": MAX_ID}
+
+
 def _has_body() -> bool:
     return bool(request.content_length) or request.headers.get("Transfer-Encoding", "").lower() == "chunked"
 
@@ -72,6 +85,7 @@ def refuse_nul_in_url() -> None:
 
 
 def install(app: Flask) -> None:
+    app.url_map.converters["int"] = IdConverter
     app.request_class = StrictRequest
     app.json = StrictJSONProvider(app)
     app.before_request(refuse_nul_in_url)

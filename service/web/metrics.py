@@ -1,8 +1,6 @@
 """Prometheus metrics: requests by route and status, events ingested by verdict, and the ledger's
 backlog and size. Under gunicorn every worker writes its samples to PROMETHEUS_MULTIPROC_DIR (set up
 in gunicorn_conf) and a scrape adds them up, whichever worker answers it."""
-import os
-
 from flask import Flask, request
 from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram, disable_created_metrics, generate_latest
 from prometheus_client.core import GaugeMetricFamily
@@ -102,9 +100,9 @@ class WitnessCollector:
         yield cosigned
 
 
-def exposition(sessions: sessionmaker, policy=None) -> bytes:
+def exposition(sessions: sessionmaker, multiprocess_dir: str | None, policy=None) -> bytes:
     """Prometheus text format: this process's (or, under gunicorn, every worker's) samples, then the ledger's."""
-    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    if multiprocess_dir:
         workers = CollectorRegistry()
         MultiProcessCollector(workers)
     else:

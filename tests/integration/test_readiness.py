@@ -36,6 +36,14 @@ def test_ready_only_while_the_sequencer_keeps_up(client, app):
     assert client.get("/readyz").status_code == 200
 
 
+def test_not_ready_before_the_sequencer_signed_its_first_checkpoint(client, app):
+    response = client.get("/readyz")  # a migrated, seeded ledger that no sequencer has touched yet
+    assert response.status_code == 503 and response.headers["Retry-After"] == "1"
+    assert response.get_json()["errors"] == {"sequencer": ["no signed checkpoint yet"]}
+    integrate(app)  # the sequencer's first run signs one, even over an empty ledger
+    assert client.get("/readyz").status_code == 200
+
+
 def test_the_lag_limit_is_configurable_and_0_switches_it_off(app, database_url, signing_key_path):
     integrate(app)  # the template's own entries are as old as the test session
     with app.extensions["db_sessions"]() as session, session.begin():

@@ -148,8 +148,8 @@ class LeafChecker:
     Rows start with (index, entry_id | None, entry_type, canonical | None, leaf_hash, node_hash);
     columns after those are the caller's. Entries whose type is in `wanted` are parsed and
     returned by check() as (row, document) so the caller can compare them with its columns.
-    `expected=None` takes the first leaf's index as given: a caller checking one range of a
-    larger ledger compares it with where the previous range ended (see gap_line).
+    `expected=None` takes the first leaf's index as given: a caller checking one task of a
+    larger ledger compares it with where the previous task ended (see gap_line).
     """
 
     def __init__(self, report: ProblemLog, tree_nodes: bool = False, wanted: Iterable[str] = (),

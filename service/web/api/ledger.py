@@ -1,8 +1,7 @@
 """The verifiable ledger (contract §7): checkpoint, public key, entries, inclusion and consistency proofs."""
 from flask import Response, current_app
 from flask.views import MethodView
-from marshmallow import Schema, fields
-from marshmallow.validate import Range
+from marshmallow import Schema
 
 from service.core.errors import InvalidInput, NotFound, Unavailable
 from service.ledger.cosigned import published_checkpoint
@@ -10,15 +9,12 @@ from service.ledger.reads import consistency_view, entries_between, inclusion_vi
 from service.web.api.common import problem, protected, rate_limited
 from service.web.context import sessions
 from service.web.http import Blueprint
+from service.web.schemas.fields import Count
 from service.web.schemas.ledger import ConsistencyProofSchema, EntryListSchema, EntrySchema, InclusionProofSchema
 
 blp = Blueprint("ledger", __name__, url_prefix="/v1/ledger", description="The append-only, verifiable ledger")
 READERS = ("auditor", "admin")
 MAX_ENTRIES = 1000
-
-
-def Count(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class in the schemas below
-    return fields.Integer(validate=Range(min=0), **kwargs)
 
 
 class EntryRangeArgs(Schema):

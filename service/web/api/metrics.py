@@ -1,4 +1,4 @@
-"""Prometheus metrics, open like the probes (the README says why, and who should reach it)."""
+"""Prometheus metrics, open like the probes (docs/operations.md says why, and who should reach it)."""
 from flask import Response, current_app
 
 from service.web.context import sessions
@@ -12,4 +12,6 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 @blp.response(200, content_type="text/plain", description="Prometheus text exposition format 0.0.4")
 def metrics():
     """Requests by route and status, events ingested by verdict, sequencer lag, pending entries, tree size."""
-    return Response(exposition(sessions(), current_app.extensions["witness_policy"]), content_type=CONTENT_TYPE)
+    multiprocess_dir = current_app.config["SETTINGS"].prometheus_multiproc_dir
+    return Response(exposition(sessions(), multiprocess_dir, current_app.extensions["witness_policy"]),
+                    content_type=CONTENT_TYPE)

@@ -1,7 +1,17 @@
 """Strict marshmallow fields: JSON types are not coerced (no "1" for 1, no 0 for false)."""
 from marshmallow import ValidationError, fields
+from marshmallow.validate import Range
 
 from service.core.time import format_utc, parse_rfc3339
+
+# Ids, indexes and sizes are 64-bit signed in the database: a larger number is refused as a bad value
+# (400 naming the parameter, or 404 for a path), never passed on to fail there (a 500).
+MAX_ID = 2**63 - 1
+
+
+def Count(**kwargs) -> fields.Integer:  # noqa: N802 - reads like a field class in the schemas using it
+    """A non-negative index or size of the ledger, at most MAX_ID."""
+    return fields.Integer(validate=Range(min=0, max=MAX_ID), **kwargs)
 
 
 class StrictFloat(fields.Float):

@@ -1,0 +1,1 @@
+"""The auditor's side: filters and pages, event records, exports, reviews and access entries."""
