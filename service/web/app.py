@@ -84,7 +84,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     api = AuditApi(app)
     api.register_converter(http.IdConverter, lambda _converter: dict(http.ID_SCHEMA))
-    _register_blueprints(api)
+    _register_blueprints(app, api)
 
     @app.get("/openapi.yaml")
     def openapi_yaml():
@@ -94,8 +94,9 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _register_blueprints(api: Api) -> None:
+def _register_blueprints(app: Flask, api: Api) -> None:
     from service.web.api import catalog, events, health, ledger, metrics, policies, receipts, reports, tiles
 
+    tiles.register_converters(app, api)
     for module in (health, metrics, events, policies, catalog, ledger, tiles, receipts, reports):
         api.register_blueprint(module.blp)
