@@ -37,6 +37,17 @@ class Settings:
     rate_limit_storage_uri: str = "worker-memory://"
     # /readyz fails when the oldest entry no signed checkpoint covers is older than this; 0 = never.
     ready_max_sequencer_lag_s: float = 10.0
+    # A tlog-policy file naming the witnesses (with their URLs) and the quorum; "" asks no witness.
+    ledger_witness_policy: str = ""
+    # Seconds one add-checkpoint request may take: a slow witness only delays its own cosignatures.
+    witness_timeout_s: float = 5.0
+    # How often each witness is offered the newest checkpoint (backing off to 30 s while it fails).
+    witness_interval_s: float = 1.0
+    # /readyz says the quorum is missing once a checkpoint has waited this long for one (it stays 200).
+    witness_max_lag_s: float = 30.0
+    # POST /v1/events?wait=integrated waits at most this long for a cosigned checkpoint, then answers
+    # without the receipt (the report is stored either way). Each waiting request holds a worker.
+    receipt_wait_s: float = 10.0
     # gunicorn (service/gunicorn_conf.py)
     bind: str = ""  # default: 127.0.0.1:<port>
     port: int = 8000

@@ -11,6 +11,7 @@ from flask.cli import AppGroup
 from service.ledger import sequencer
 from service.ledger.bundle import trusted_keys, verify_bundle
 from service.ledger.verify import LEAVES_PER_TASK, default_jobs, export_database, verify_database
+from service.ledger.witness_checks import COSIGNATURES, write_cosignatures
 from service.web.context import sessions
 
 group = AppGroup("ledger", help="The verifiable ledger: sequencer, verification, export.")
@@ -31,6 +32,7 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
     # gunicorn names itself: by the time this runs (seconds after the fork, once the app is loaded)
     # the parent may already be gone, and os.getppid() then names init, which never goes away.
     parent = current_app.config["SETTINGS"].sequencer_parent_pid or os.getppid()
+    start_witnessing(stop)  # threads of their own: a slow witness never delays a batch
     sequencer.run(sessions(), signer, stop, still_wanted=lambda: not exit_with_parent or os.getppid() == parent)
 
 
@@ -44,8 +46,14 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
 @click.option("--jobs", type=click.IntRange(min=1), default=None,
               help=f"Worker processes checking tasks of {LEAVES_PER_TASK:,} leaves in parallel (PostgreSQL; "
                    "SQLite uses one). Default: one per CPU, at most 8; none for a ledger of a single task.")
-def verify_ledger(bundle: Path | None, public_keys: tuple[str, ...], jobs: int) -> None:
+@click.option("--policy", "policy_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="A tlog-policy file: the latest checkpoint must carry its witness quorum; its log lines are "
+                   "trusted when no --public-key is given.")
+def verify_ledger(bundle: Path | None, public_keys: tuple[str, ...], jobs: int, policy_file: Path | None) -> None:
     """Recompute every leaf hash and checkpoint root, check signatures and rows; non-zero exit on any mismatch."""
+    policy = read_policy(policy_file) if policy_file else None
+    if policy is not None and not public_keys:
+        public_keys = tuple(policy.logs)
     if bundle is not None:
         try:
             keys = trusted_keys(bundle, public_keys, click.echo)
@@ -61,7 +69,8 @@ def verify_ledger(bundle: Path | None, public_keys: tuple[str, ...], jobs: int) 
             click.echo("SQLite: checking in one process (--jobs needs PostgreSQL's shared snapshots).")
         outcome = verify_database(engine, keys, click.echo, jobs=jobs or default_jobs())
     click.echo(outcome.summary("ledger verify"))
-    if not outcome.ok:
+    witnessed = witnessed_problems(policy, bundle) if policy is not None else 0
+    if not outcome.ok or witnessed:
         raise click.exceptions.Exit(1)
 
 
@@ -72,4 +81,9 @@ def export_ledger(out: Path) -> None:
     """Write every integrated entry, every signed checkpoint and the verifier key for offline verification."""
     key = current_app.extensions["ledger_signer"].verifier_key
     entries, checkpoints = export_database(current_app.extensions["db_engine"], key, out)
+    cosignatures = write_cosignatures(current_app.extensions["db_engine"], out)
     click.echo(f"Exported {entries} entries and {checkpoints} checkpoints to {out}.")
+    click.echo(f"Exported {cosignatures} witness cosignatures to {out / COSIGNATURES}.")
+
+
+from service.cli.witnessing import read_policy, start_witnessing, witnessed_problems  # noqa: E402 - adds commands

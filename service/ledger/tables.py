@@ -1,7 +1,7 @@
-"""The ledger's tables: entries, the sequencer's queue, leaves, tree nodes and signed checkpoints."""
+"""The ledger's tables: entries, the sequencer's queue, leaves, tree nodes, signed checkpoints, cosignatures."""
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from service.db.base import Base, EntryId, UTCDateTime
@@ -52,3 +52,17 @@ class Checkpoint(Base):
     root_hash: Mapped[bytes] = mapped_column(LargeBinary(32))
     note: Mapped[str] = mapped_column(Text)
     signed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class WitnessCosignature(Base):
+    """A witness's tlog-cosignature on a checkpoint, verified before it was stored (append-only)."""
+
+    __tablename__ = "witness_cosignatures"
+    __table_args__ = (UniqueConstraint("tree_size", "key_name", "key_id"),)
+    id: Mapped[int] = mapped_column(EntryId, primary_key=True, autoincrement=True)
+    tree_size: Mapped[int] = mapped_column(BigInteger, ForeignKey("checkpoints.tree_size"), index=True)
+    key_name: Mapped[str] = mapped_column(String(255))  # the witness key's name, as its signature line says
+    key_id: Mapped[bytes] = mapped_column(LargeBinary(4))
+    timestamp: Mapped[int] = mapped_column(BigInteger)  # POSIX seconds the witness signed at
+    line: Mapped[str] = mapped_column(Text)  # the signature line, to put under the checkpoint verbatim
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -6,6 +6,7 @@ from flask_smorest.utils import prepare_response
 
 from service.config import Settings
 from service.db import make_engine, make_session_factory
+from service.ledger.cosigned import load_policy
 from service.ledger.signer import Signer
 from service.web import access_log, console, http, logs, metrics, rate_limits, security_headers
 from service.web.api.common import RATE_LIMITED
@@ -51,6 +52,9 @@ def create_web_app(test_config: dict | None = None) -> Flask:
         READY_MAX_SEQUENCER_LAG_S=settings.ready_max_sequencer_lag_s,
         CONSOLE_SECRET=settings.console_secret,
         CONSOLE_IDLE_SECONDS=settings.console_idle_seconds,
+        LEDGER_WITNESS_POLICY=settings.ledger_witness_policy,
+        WITNESS_MAX_LAG_S=settings.witness_max_lag_s,
+        RECEIPT_WAIT_S=settings.receipt_wait_s,
         API_TITLE="Strike-event compliance audit service",
         API_VERSION="1.0.0",
         OPENAPI_VERSION="3.0.3",
@@ -70,6 +74,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     app.extensions["db_engine"] = engine
     app.extensions["db_sessions"] = make_session_factory(engine)
     app.extensions["ledger_signer"] = Signer(app.config["LEDGER_ORIGIN"], key_path=app.config["LEDGER_SIGNING_KEY"])
+    app.extensions["witness_policy"] = load_policy(app.config["LEDGER_WITNESS_POLICY"])
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     # after_request hooks run in reverse order: registered early, this one sees the final response.
@@ -81,7 +86,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     register_error_handlers(app)
     api = AuditApi(app)
     api.register_converter(http.IdConverter, lambda _converter: dict(http.ID_SCHEMA))
-    _register_blueprints(api)
+    _register_blueprints(app, api)
     console.install(app)  # plain Flask pages: not part of the API or its OpenAPI document
 
     @app.get("/openapi.yaml")
@@ -92,8 +97,9 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _register_blueprints(api: Api) -> None:
-    from service.web.api import catalog, events, health, ledger, metrics, policies, reports
+def _register_blueprints(app: Flask, api: Api) -> None:
+    from service.web.api import catalog, events, health, ledger, metrics, policies, receipts, reports, tiles
 
-    for module in (health, metrics, events, policies, catalog, ledger, reports):
+    tiles.register_converters(app, api)
+    for module in (health, metrics, events, policies, catalog, ledger, tiles, receipts, reports):
         api.register_blueprint(module.blp)

@@ -10,6 +10,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import sessionmaker
 
 from service.core.time import utcnow
+from service.ledger.cosigned import witnessing_status
 from service.ledger.sequencer import backlog
 from service.ledger.tree import latest_checkpoint
 from service.web.logs import request_seconds
@@ -71,7 +72,35 @@ class LedgerCollector:
                                 value=checkpoint.tree_size if checkpoint else 0)
 
 
-def exposition(sessions: sessionmaker, multiprocess_dir: str | None) -> bytes:
+class WitnessCollector:
+    """How far witnessing trails signing, read at scrape time like LedgerCollector."""
+
+    def __init__(self, sessions: sessionmaker, policy):
+        self.sessions, self.policy = sessions, policy
+
+    def describe(self):
+        return []
+
+    def collect(self):
+        try:
+            with self.sessions() as session:
+                status = witnessing_status(session, self.policy, utcnow())
+        except SQLAlchemyError:
+            return  # audit_database_up already says so
+        yield GaugeMetricFamily("audit_ledger_witnessed_tree_size", "Tree size of the newest checkpoint carrying "
+                                "the witness quorum (the published one); -1 when none does",
+                                value=-1 if status.witnessed_tree_size is None else status.witnessed_tree_size)
+        yield GaugeMetricFamily("audit_ledger_unwitnessed_seconds", "Age of the oldest signed checkpoint newer than "
+                                "the published one: how long the quorum has been missing; 0 when it is not",
+                                value=status.unwitnessed_seconds)
+        cosigned = GaugeMetricFamily("audit_witness_cosigned_tree_size", "Largest tree size each witness of the "
+                                     "policy has cosigned", labels=["witness"])
+        for name in self.policy.witnesses:
+            cosigned.add_metric([name], status.cosigned_sizes.get(name, -1))
+        yield cosigned
+
+
+def exposition(sessions: sessionmaker, multiprocess_dir: str | None, policy=None) -> bytes:
     """Prometheus text format: this process's (or, under gunicorn, every worker's) samples, then the ledger's."""
     if multiprocess_dir:
         workers = CollectorRegistry()
@@ -80,4 +109,6 @@ def exposition(sessions: sessionmaker, multiprocess_dir: str | None) -> bytes:
         workers = REGISTRY
     ledger = CollectorRegistry()
     ledger.register(LedgerCollector(sessions))
+    if policy is not None and policy.needs_witnesses:
+        ledger.register(WitnessCollector(sessions, policy))
     return generate_latest(workers) + generate_latest(ledger)

@@ -65,3 +65,14 @@ def test_compose_scheduler_generates_and_revises_both_periods_hourly():
         assert f"reports {command} --period weekly" in loop and f"reports {command} --period monthly" in loop
     assert "sleep 3600" in loop and services["scheduler"]["restart"] == "unless-stopped"
     assert services["scheduler"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+def test_compose_runs_a_monitor_over_http_with_its_own_state():
+    services = yaml.safe_load((REPO / "docker-compose.yml").read_text())
+    monitor = services["services"]["monitor"]
+    command = monitor["command"]
+    assert command[:5] == ["flask", "--app", "service", "ledger", "monitor"]
+    assert command[command.index("--url") + 1] == "http://api:8000"
+    assert command[command.index("--state") + 1].startswith("/monitor/") and "monitor:/monitor" in monitor["volumes"]
+    assert "--interval" in command and "DATABASE_URL" not in monitor["environment"]  # HTTP only
+    assert monitor["depends_on"]["api"]["condition"] == "service_healthy" and "monitor" in services["volumes"]

@@ -39,6 +39,19 @@ class RootBuilder:
         self.size = 0
         self._stack: list[bytes] = []
 
+    @classmethod
+    def resume(cls, size: int, stack: list[bytes]) -> "RootBuilder":
+        """Carry on from a saved `stack` (a monitor's state): one hash per set bit of size."""
+        if len(stack) != bin(size).count("1"):
+            raise ValueError(f"a tree of {size} leaves has {bin(size).count('1')} frontier hashes, not {len(stack)}")
+        builder = cls()
+        builder.size, builder._stack = size, list(stack)
+        return builder
+
+    @property
+    def stack(self) -> list[bytes]:
+        return list(self._stack)
+
     def extend(self, leaf_hashes: Iterable[bytes]) -> None:
         stack, size, sha = self._stack, self.size, hashlib.sha256
         pop, push = stack.pop, stack.append

@@ -51,33 +51,33 @@ def _raw_public(public_key: Ed25519PublicKey) -> bytes:
     return public_key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
 
 
-def key_id(name: str, public_key: Ed25519PublicKey) -> bytes:
-    """C2SP: SHA-256(name || 0x0A || 0x01 || 32-byte public key)[:4]."""
-    return hashlib.sha256(name.encode() + b"\n" + ALG_ED25519 + _raw_public(public_key)).digest()[:4]
+def key_id(name: str, public_key: Ed25519PublicKey, alg: bytes = ALG_ED25519) -> bytes:
+    """C2SP: SHA-256(name || 0x0A || signature type || 32-byte public key)[:4]; type 0x01 signs notes."""
+    return hashlib.sha256(name.encode() + b"\n" + alg + _raw_public(public_key)).digest()[:4]
 
 
-def verifier_key(name: str, public_key: Ed25519PublicKey) -> str:
-    """<name>+<8 hex key ID>+<base64(0x01 || public key)>."""
+def verifier_key(name: str, public_key: Ed25519PublicKey, alg: bytes = ALG_ED25519) -> str:
+    """<name>+<8 hex key ID>+<base64(signature type || public key)>."""
     _check_name(name)
-    encoded = base64.b64encode(ALG_ED25519 + _raw_public(public_key)).decode()
-    return f"{name}+{key_id(name, public_key).hex()}+{encoded}"
+    encoded = base64.b64encode(alg + _raw_public(public_key)).decode()
+    return f"{name}+{key_id(name, public_key, alg).hex()}+{encoded}"
 
 
-def parse_verifier_key(value: str) -> tuple[str, bytes, Ed25519PublicKey]:
-    """(name, key ID, public key) from a verifier key string; the ID must match the key."""
+def parse_verifier_key(value: str, alg: bytes = ALG_ED25519) -> tuple[str, bytes, Ed25519PublicKey]:
+    """(name, key ID, public key) from a verifier key string of signature type `alg`; the ID must match."""
     name, _, rest = value.partition("+")
     id_hex, _, key_b64 = rest.partition("+")
     _check_name(name)
     if not re.fullmatch(r"[0-9a-fA-F]{8}", id_hex):
         raise NoteError("verifier key ID must be 8 hex digits")
     raw = _b64decode(key_b64)
-    if len(raw) != 33 or raw[:1] != ALG_ED25519:
-        raise NoteError("verifier key is not an Ed25519 key")
+    if len(raw) != 33 or raw[:1] != alg:
+        raise NoteError(f"verifier key is not an Ed25519 key of signature type 0x{alg.hex()}")
     try:
         public_key = Ed25519PublicKey.from_public_bytes(raw[1:])
     except ValueError as exc:
         raise NoteError("verifier key is not a valid Ed25519 key") from exc
-    if key_id(name, public_key) != bytes.fromhex(id_hex):
+    if key_id(name, public_key, alg) != bytes.fromhex(id_hex):
         raise NoteError("verifier key ID does not match its name and key")
     return name, bytes.fromhex(id_hex), public_key
 
@@ -140,6 +140,12 @@ def _parse_signature_line(line: str) -> tuple[str, bytes, bytes]:
     if not _valid_name(name) or len(raw) < 5:
         raise NoteError("malformed signature line")
     return name, raw[:4], raw[4:]
+
+
+def signature_lines(note: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
+    """(text, [(key name, key ID, signature)]) of a signed note, every line well-formed."""
+    text, lines = _split_note(note)
+    return text, [_parse_signature_line(line) for line in lines]
 
 
 def verify_note(note: str, verifier: str) -> str:

@@ -18,8 +18,9 @@ from service.web.exports import OPENAPI_200 as EXPORT_200
 from service.web.exports import streamed
 from service.web.http import Blueprint
 from service.web.metrics import count_ingested
+from service.web.api.receipts import receipts_for_events
 from service.web.schemas.events import (BatchResultSchema, BatchSchema, EventDetailSchema, EventPageSchema,
-                                        EventRecordSchema, ReviewInSchema, ReviewSchema, StrikeEventSchema)
+                                        EventRecordSchema, ReviewInSchema, ReviewSchema, StrikeEventSchema, WaitArgs)
 from service.web.schemas.queries import EventListArgs, ExportArgs
 
 blp = Blueprint("events", __name__, url_prefix="/v1/events", description="Strike reports and their verdicts")
@@ -27,7 +28,7 @@ WRITERS = ("reporter", "admin")
 REVIEWERS = ("auditor", "admin")
 # Stateless, so one instance serves every request: building one per request (as webargs does when
 # given the class) builds its nested schemas again each time, a millisecond a report.
-REPORT_SCHEMA = StrikeEventSchema()
+REPORT_SCHEMA, WAIT_ARGS = StrikeEventSchema(), WaitArgs()
 
 
 def _count_committed(submissions: list, kind: str) -> None:
@@ -37,13 +38,15 @@ def _count_committed(submissions: list, kind: str) -> None:
             count_ingested(submission.stored.evaluation["verdict"], kind)
 
 
-def _answer(submission: intake.Submission, kind: str):
+def _answer(submission: intake.Submission, kind: str, wait: str | None = None):
     _count_committed([submission], kind)
     if submission.stored is not None:
         record = submission.stored.record()
     else:  # a replay: the stored original, read back
         with sessions()() as session:
             record = event_record(session, session.get(Event, submission.event_id))
+    if wait:  # after the commit: the report is stored whether or not a receipt comes in time
+        record["receipt"] = receipts_for_events([submission.event_id])[submission.event_id]
     response = jsonify(record)
     response.status_code = 201 if submission.created else 200
     if submission.created:
@@ -89,23 +92,32 @@ class Events(MethodView):
         return jsonify({"items": page.items, "next_cursor": page.next_cursor})
 
     @protected(blp, *WRITERS)
+    @blp.arguments(WAIT_ARGS, location="query")
     @blp.arguments(REPORT_SCHEMA)
     @blp.response(201, EventRecordSchema, description="Stored and judged")
     @blp.alt_response(200, schema=EventRecordSchema, description="The same report again: the original record")
     @problem(blp, 409, "The source_event_id was already reported with a different payload")
-    def post(self, _report):
+    def post(self, query, _report):
         """Submit a strike report; answers with its verdict and findings."""
-        return _answer(intake.submit_event(sessions(), g.principal.name, request.get_json()), "report")
+        submission = intake.submit_event(sessions(), g.principal.name, request.get_json())
+        return _answer(submission, "report", query.get("wait"))
 
 
 @blp.route("/batch")
 class Batch(MethodView):
     @protected(blp, *WRITERS)
+    @blp.arguments(WAIT_ARGS, location="query")
     @blp.arguments(BatchSchema())
     @blp.response(200, BatchResultSchema)
-    def post(self, batch):
+    def post(self, query, batch):
         """Submit up to 1000 reports; each item succeeds or fails on its own."""
-        return {"results": _batch_results(g.principal.name, batch["events"])}
+        results = _batch_results(g.principal.name, batch["events"])
+        if query.get("wait"):
+            stored = [item for item in results if "id" in item]
+            found = receipts_for_events([item["id"] for item in stored])
+            for item in stored:
+                item["receipt"] = found[item["id"]]
+        return {"results": results}
 
 
 @blp.route("/export")

@@ -4,6 +4,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from service.core.errors import Unavailable
 from service.core.time import utcnow
+from service.ledger.cosigned import witnessing_status
 from service.ledger.sequencer import backlog
 from service.web.api.common import problem
 from service.web.context import sessions
@@ -25,9 +26,13 @@ def healthz():
                    "lags beyond READY_MAX_SEQUENCER_LAG_S")
 def readyz():
     """The database answers and the sequencer runs and keeps up; 503 otherwise."""
+    policy = current_app.extensions["witness_policy"]
     try:
         with sessions()() as session:
-            state = backlog(session, utcnow())
+            now = utcnow()
+            state = backlog(session, now)
+            # Shown, never failing the probe: a missing quorum must not stop reports coming in.
+            witnessing = witnessing_status(session, policy, now) if policy.needs_witnesses else None
     except SQLAlchemyError as error:  # unreachable, refusing, or not migrated: not ready either way
         cause = getattr(error, "orig", None) or error
         raise Unavailable("The database is unreachable.", errors={"database": [type(cause).__name__]}) from error
@@ -41,4 +46,5 @@ def readyz():
         # Reports are still stored, but no signed checkpoint covers them: contract §7 promises one within 1 s.
         raise Unavailable(f"The sequencer is {lag:.1f} s behind (the limit is {limit:g} s).",
                           errors={"sequencer": [f"the oldest entry not in a signed checkpoint is {lag:.1f} s old"]})
-    return jsonify(status="ready", database="ok", sequencer_lag_seconds=round(lag, 3))
+    extra = {"witnessing": witnessing.view(current_app.config["WITNESS_MAX_LAG_S"])} if witnessing else {}
+    return jsonify(status="ready", database="ok", sequencer_lag_seconds=round(lag, 3), **extra)

@@ -4,6 +4,7 @@ from flask.views import MethodView
 from marshmallow import Schema
 
 from service.core.errors import InvalidInput, NotFound, Unavailable
+from service.ledger.cosigned import published_checkpoint
 from service.ledger.reads import consistency_view, entries_between, inclusion_view, require_within, signed_size
 from service.web.api.common import problem, protected, rate_limited
 from service.web.context import sessions
@@ -37,15 +38,17 @@ def _plain(text: str) -> Response:
 
 @blp.route("/checkpoint")
 @rate_limited(blp)
-@blp.response(200, content_type="text/plain", description="C2SP tlog-checkpoint as a signed note")
+@blp.response(200, content_type="text/plain", description="C2SP tlog-checkpoint as a signed note, with the "
+              "witnesses' cosignature lines (tlog-cosignature) under the log's signature")
 def checkpoint():
-    """The latest signed checkpoint."""
+    """The newest checkpoint carrying the witness quorum (with none configured: the newest signed)."""
     with sessions()() as session:
-        _, latest = signed_size(session)
-    if latest is None:
-        raise Unavailable("No checkpoint has been signed yet; the sequencer signs one within a second of starting.",
-                          retry_after=1)
-    return _plain(latest.note)
+        published = published_checkpoint(session, current_app.extensions["witness_policy"])
+    if published is None:
+        raise Unavailable("No checkpoint carries the witness quorum yet (or none is signed yet).", retry_after=1)
+    response = _plain(published.note)
+    response.headers["Cache-Control"] = "no-cache"  # tlog-tiles: mutable, not cached beyond a few seconds
+    return response
 
 
 @blp.route("/public-key")

@@ -13,4 +13,5 @@ blp = Blueprint("metrics", __name__, description="Prometheus metrics")
 def metrics():
     """Requests by route and status, events ingested by verdict, sequencer lag, pending entries, tree size."""
     multiprocess_dir = current_app.config["SETTINGS"].prometheus_multiproc_dir
-    return Response(exposition(sessions(), multiprocess_dir), content_type=CONTENT_TYPE)
+    return Response(exposition(sessions(), multiprocess_dir, current_app.extensions["witness_policy"]),
+                    content_type=CONTENT_TYPE)

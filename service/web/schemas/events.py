@@ -117,6 +117,9 @@ class EventRecordSchema(StrikeEventSchema):
     findings = fields.List(fields.Nested(FindingSchema), required=True)
     computed = fields.Nested(ComputedSchema, required=True)
     ledger = fields.Nested(LedgerRefSchema, required=True)
+    receipt = fields.String(allow_none=True, metadata={
+        "description": "with ?wait=integrated: a c2sp.org/tlog-proof@v1 receipt of the report entry against a "
+                       "cosigned checkpoint; null if none covered it within RECEIPT_WAIT_S"})
 
 
 class EntryPositionSchema(Schema):
@@ -143,6 +146,9 @@ class BatchItemSchema(Schema):
     status = fields.String(required=True, validate=OneOf(["created", "duplicate", "conflict", "invalid"]))
     id = fields.String()
     errors = fields.Dict(keys=fields.String(), values=fields.List(fields.String()))
+    receipt = fields.String(allow_none=True, metadata={
+        "description": "with ?wait=integrated: a c2sp.org/tlog-proof@v1 receipt of the report entry against a "
+                       "cosigned checkpoint; null if none covered it within RECEIPT_WAIT_S"})
 
 
 class BatchResultSchema(Schema):
@@ -181,3 +187,9 @@ class EventListItemSchema(EventRecordSchema):
 class EventPageSchema(Schema):
     items = fields.List(fields.Nested(EventListItemSchema), required=True)
     next_cursor = fields.String(required=True, allow_none=True)
+
+
+class WaitArgs(Schema):
+    wait = fields.String(validate=OneOf(["integrated"]), metadata={
+        "description": "integrated: answer once a checkpoint carrying the witness quorum covers the stored "
+                       "reports, with each one's receipt (bounded by RECEIPT_WAIT_S)"})
