@@ -10,32 +10,39 @@ invalidated, not returned to the pool.
 import re
 from functools import cache
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 
 @cache
-def _insert(table: Table, dialect) -> tuple[str, tuple[str, ...], tuple]:
-    """The INSERT of every column of `table`, its columns in order, and each one's converter (the column
-    type's, as the ORM applies it).
-
-    On PostgreSQL one statement takes every row at once, a typed array per column unnested into rows:
-    psycopg adapts a list in C, where executing a prepared INSERT per row cost 25 µs a row in Python
-    (a batch of a thousand reports writes six thousand rows). On SQLite, sqlite3's executemany loops in C.
-    """
+def _columns(table: Table, dialect) -> tuple[tuple[str, ...], tuple]:
+    """`table`'s columns in order, and each one's converter (the column type's, as the ORM applies it)."""
     names = tuple(c.name for c in table.columns)
     # dialect_impl: the dialect's own type (SQLite's DATETIME writes microseconds, as the ORM's rows have).
-    converters = tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
-    if dialect.name == "postgresql":
+    return names, tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+
+
+# Up to this many rows, one multi-row VALUES; beyond, PostgreSQL gets a typed array a column, unnested
+# into rows: psycopg adapts a list in C where a prepared INSERT executed per row cost 25 µs a row in
+# Python, but dumping an array costs more than a few scalars (70 µs more for two rows, measured).
+FEW_ROWS = 16
+
+
+@cache
+def _insert(table: Table, dialect, rows: int) -> str:
+    """The INSERT of every column of `table` for `rows` rows (0: any number, as arrays) in this dialect's
+    paramstyle, its parameters in column order, row after row."""
+    names, _ = _columns(table, dialect)
+    if dialect.name == "postgresql" and rows == 0:
         # Arrays of the unbounded type (VARCHAR, not VARCHAR(36)): an explicit cast would cut a value too
         # long for its column silently, where the INSERT's own assignment refuses it.
         arrays = ", ".join(f"%s::{re.sub(r'[(][^)]*[)]', '', table.c[name].type.compile(dialect=dialect))}[]"
                            for name in names)
-        return f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})", names, converters
-    compiled = insert(table).compile(dialect=dialect, column_keys=list(names))
-    assert compiled.positional and tuple(compiled.positiontup) == names
-    return str(compiled), names, converters
+        return f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
+    mark = "%s" if dialect.name == "postgresql" else "?"
+    row = f"({', '.join([mark] * len(names))})"
+    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join([row] * max(rows, 1))}"
 
 
 class DriverTransaction:
@@ -104,16 +111,18 @@ class DriverTransaction:
         """All `rows` (dicts by column name) in one statement on PostgreSQL, queued until the next round trip."""
         if not rows:
             return
-        sql, names, converters = _insert(table, self.dialect)
+        names, converters = _columns(table, self.dialect)
         values = [[convert(row[name]) if convert else row[name] for name, convert in zip(names, converters)]
                   for row in rows]
         try:
-            if self.postgres:
-                self.conn.cursor().execute(sql, [list(column) for column in zip(*values)])
-            else:
-                self.conn.cursor().executemany(sql, values)
+            if self.postgres and len(rows) > FEW_ROWS:
+                self.conn.cursor().execute(_insert(table, self.dialect, 0), [list(c) for c in zip(*values)])
+            elif self.postgres:
+                self.conn.cursor().execute(_insert(table, self.dialect, len(rows)), [v for row in values for v in row])
+            else:  # sqlite3 loops over the rows in C
+                self.conn.cursor().executemany(_insert(table, self.dialect, 1), values)
         except self.dialect.loaded_dbapi.Error as error:
-            self._fail(error, sql)
+            self._fail(error, table.name)
 
     def commit(self) -> None:
         """Queued with the inserts on PostgreSQL: the end of the block sends them all and waits once."""
