@@ -58,7 +58,12 @@ class DriverTransaction:
         self.postgres = self.dialect.name == "postgresql"
 
     def __enter__(self) -> "DriverTransaction":
-        self.raw = self.engine.raw_connection()  # pre-pinged by the pool, like any checkout
+        try:
+            # Checked out as any connection is (pinged after idling); a refused connect is the driver's own
+            # error here, which Engine.connect would have wrapped.
+            self.raw = self.engine.raw_connection()
+        except self.dialect.loaded_dbapi.Error as error:
+            raise DBAPIError.instance(None, None, error, self.dialect.loaded_dbapi.Error) from error
         self.conn = self.raw.driver_connection
         try:
             if self.postgres:

@@ -11,7 +11,7 @@ import pytest
 import requests
 
 from .conftest import REPO, flask_cli, free_port, service_env
-from .processes import is_sequencer, wait_for
+from .processes import children_of, is_sequencer, pid_alive, wait_for
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 
@@ -42,7 +42,12 @@ def sequencers_of(master: int) -> set[int]:
             return False
 
     return {int(pid) for pid in os.listdir("/proc") if pid.isdigit() and is_sequencer(int(pid))
-            and started_by_master(int(pid))}
+            and started_by_master(int(pid)) and pid_alive(int(pid))}
+
+
+def described(pids) -> list[str]:
+    """What a failed assertion shows of each process: its state line (pid, name, state, parent, group)."""
+    return [Path(f"/proc/{pid}/stat").read_text(errors="replace")[:80] for pid in pids if pid_alive(pid)]
 
 
 @pytest.mark.parametrize("level", ["warning", "Debug", "ERROR"])
@@ -74,7 +79,9 @@ def test_ctrl_c_stops_everything_without_an_error(database_url, signing_key_path
     process = gunicorn(database_url, port, log, {"LOG_LEVEL": "info", "LEDGER_SIGNING_KEY": signing_key_path})
     try:
         wait_for(lambda: ready(f"http://127.0.0.1:{port}"), 30, "gunicorn ready (a first checkpoint signed)")
-        [sequencer] = sequencers_of(process.pid)
+        sequencer = wait_for(lambda: next((pid for pid in children_of(process.pid) if is_sequencer(pid)), None), 10,
+                             "the master started its sequencer")
+        assert sequencers_of(process.pid) == {sequencer}, described(sequencers_of(process.pid))
         # Outside the terminal's process group: a sequencer that stopped by itself on Ctrl-C before the master
         # reached on_exit looked like a crash to the master's keeper, which logged an error and restarted it.
         assert os.getpgid(sequencer) != os.getpgid(process.pid)
