@@ -1,13 +1,14 @@
 """flask --app service ledger …: run the sequencer, verify the ledger, export it as a bundle."""
 import os
-import signal
 import threading
+from functools import partial
 from pathlib import Path
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from service.cli.signals import run_until_signalled
 from service.ledger import sequencer
 from service.ledger.bundle import trusted_keys, verify_bundle
 from service.ledger.verify import LEAVES_PER_TASK, default_jobs, export_database, verify_database
@@ -26,14 +27,13 @@ def sequence(once: bool, exit_with_parent: bool) -> None:
     if once:
         click.echo(f"Integrated {sequencer.integrate_all(sessions(), signer)} entries.")
         return
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
     # gunicorn names itself: by the time this runs (seconds after the fork, once the app is loaded)
     # the parent may already be gone, and os.getppid() then names init, which never goes away.
     parent = current_app.config["SETTINGS"].sequencer_parent_pid or os.getppid()
+    stop = threading.Event()
     start_witnessing(stop)  # threads of their own: a slow witness never delays a batch
-    sequencer.run(sessions(), signer, stop, still_wanted=lambda: not exit_with_parent or os.getppid() == parent)
+    run_until_signalled(stop, partial(sequencer.run, sessions(), signer, stop,
+                                      still_wanted=lambda: not exit_with_parent or os.getppid() == parent), "sequencer")
 
 
 @group.command("verify")

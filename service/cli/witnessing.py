@@ -1,5 +1,4 @@
 """flask --app service ledger witness | monitor | verify-receipt, and the witnessing `ledger sequence` starts."""
-import signal
 import threading
 from datetime import datetime, timezone
 from pathlib import Path
@@ -8,6 +7,7 @@ import click
 from flask import current_app
 
 from service.cli.ledger import group
+from service.cli.signals import run_until_signalled
 from service.core.ledger.policy import Policy, PolicyError, parse_policy
 from service.core.ledger.proof_text import ReceiptError, verify_receipt
 from service.core.time import format_utc, utcnow
@@ -43,21 +43,13 @@ def start_witnessing(stop: threading.Event) -> list[threading.Thread]:
     return witnesses.start(sessions(), policy, stop, settings.witness_timeout_s, settings.witness_interval_s)
 
 
-def _stop_on_signals() -> threading.Event:
-    stop = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stop.set())
-    return stop
-
-
 @group.command("witness")
 def witness() -> None:
     """Offer each new checkpoint to the policy's witnesses (what `ledger sequence` also does), until stopped."""
-    stop = _stop_on_signals()
-    threads = start_witnessing(stop)
-    if not threads:
+    stop = threading.Event()
+    if not start_witnessing(stop):
         raise click.ClickException("LEDGER_WITNESS_POLICY names no witness with a URL: nothing to do.")
-    stop.wait()
+    run_until_signalled(stop, stop.wait, "witnessing")
 
 
 @group.command("monitor")
@@ -95,7 +87,8 @@ def monitor(url, state_file, interval, alert_webhook, policy_file, api_key, metr
     metrics = ledger_monitor.MonitorMetrics()
     if metrics_port:
         metrics.serve(metrics_port, metrics_address)
-    ledger_monitor.run(watcher, interval, alert_webhook, metrics, _stop_on_signals())
+    stop = threading.Event()
+    run_until_signalled(stop, lambda: ledger_monitor.run(watcher, interval, alert_webhook, metrics, stop), "monitor")
 
 
 @group.command("verify-receipt")
