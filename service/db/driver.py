@@ -1,7 +1,6 @@
-"""Writes on the hot path straight through the database driver: SQLAlchemy Core compiles each statement
-once and its column types convert the values, as the ORM would; the driver sends them, pipelined on
-PostgreSQL, so that taking a report in costs two round trips (ids and a check, then every row and the
-commit) instead of a dozen statements, savepoints and sessions.
+"""Writes on the hot path straight through the database driver: SQLAlchemy Core's column types convert the
+values, as the ORM would, and the driver sends them, so that taking a report in costs one statement on
+PostgreSQL instead of a dozen statements, savepoints and sessions.
 
 Errors come out as SQLAlchemy's (IntegrityError, OperationalError, …), so the callers and the web
 package's error mapping treat them as they treat any other; a connection the driver found broken is
@@ -10,54 +9,67 @@ invalidated, not returned to the pool.
 import re
 from functools import cache
 
-from sqlalchemy import Table
+from sqlalchemy import Column, Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
 
+def _unbounded_type(column: Column, dialect) -> str:
+    # VARCHAR, not VARCHAR(36): an explicit cast would cut a value too long for its column silently, where
+    # the INSERT's own assignment refuses it.
+    return re.sub(r"[(][^)]*[)]", "", column.type.compile(dialect=dialect))
+
+
 @cache
-def _columns(table: Table, dialect) -> tuple[tuple[str, ...], tuple]:
-    """`table`'s columns in order, and each one's converter (the column type's, as the ORM applies it)."""
-    names = tuple(c.name for c in table.columns)
+def _converters(columns: tuple[Column, ...], dialect) -> tuple:
     # dialect_impl: the dialect's own type (SQLite's DATETIME writes microseconds, as the ORM's rows have).
-    return names, tuple(table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
+    return tuple(column.type.dialect_impl(dialect).bind_processor(dialect) for column in columns)
 
 
-# Up to this many rows, one multi-row VALUES; beyond, PostgreSQL gets a typed array a column, unnested
-# into rows: psycopg adapts a list in C where a prepared INSERT executed per row cost 25 µs a row in
-# Python, but dumping an array costs more than a few scalars (70 µs more for two rows, measured).
+def bound(columns: tuple[Column, ...], rows: list[tuple], dialect) -> list[list]:
+    """Each row's values (in `columns`' order) converted as the columns' types convert them."""
+    converters = _converters(columns, dialect)
+    return [[convert(value) if convert else value for value, convert in zip(row, converters)] for row in rows]
+
+
+# Up to this many rows, one VALUES list of scalars; beyond, PostgreSQL gets a typed array a column:
+# psycopg adapts a list in C, where the parameters of a thousand-row VALUES cost far more to send and
+# parse, but dumping an array costs more than a few scalars (70 µs more for two rows, measured).
 FEW_ROWS = 16
 
 
 @cache
-def _insert(table: Table, dialect, rows: int) -> str:
-    """The INSERT of every column of `table` for `rows` rows (0: any number, as arrays) in this dialect's
-    paramstyle, its parameters in column order, row after row."""
-    names, _ = _columns(table, dialect)
-    if dialect.name == "postgresql" and rows == 0:
-        # Arrays of the unbounded type (VARCHAR, not VARCHAR(36)): an explicit cast would cut a value too
-        # long for its column silently, where the INSERT's own assignment refuses it.
-        arrays = ", ".join(f"%s::{re.sub(r'[(][^)]*[)]', '', table.c[name].type.compile(dialect=dialect))}[]"
-                           for name in names)
-        return f"INSERT INTO {table.name} ({', '.join(names)}) SELECT * FROM unnest({arrays})"
-    mark = "%s" if dialect.name == "postgresql" else "?"
-    row = f"({', '.join([mark] * len(names))})"
-    return f"INSERT INTO {table.name} ({', '.join(names)}) VALUES {', '.join([row] * max(rows, 1))}"
+def rows_source(columns: tuple[tuple[str, Column], ...], alias: str, rows: int, dialect) -> str:
+    """A PostgreSQL FROM item of `rows` rows whose columns are named and typed as given, plus `ord`, their
+    order; its parameters are `source_params`'."""
+    names = ", ".join(name for name, _ in columns)
+    if rows > FEW_ROWS:
+        arrays = ", ".join(f"%s::{_unbounded_type(column, dialect)}[]" for _, column in columns)
+        return f"unnest({arrays}) WITH ORDINALITY AS {alias}({names}, ord)"
+    casts = ", ".join(f"%s::{_unbounded_type(column, dialect)}" for _, column in columns)
+    return f"(VALUES {', '.join(f'({casts}, {n})' for n in range(rows))}) AS {alias}({names}, ord)"
 
 
-class DriverTransaction:
-    """One transaction on a pooled connection, its statements sent by the driver itself.
+def source_params(values: list[list]) -> list:
+    """`rows_source`'s parameters for these rows (converted by `bound`): row by row, or column by column."""
+    if len(values) > FEW_ROWS:
+        return [list(column) for column in zip(*values)]
+    return [value for row in values for value in row]
 
-    `query` answers at once (on PostgreSQL it flushes the pipeline: one round trip with what was queued);
-    `insert` and `commit` are queued until then or until the end of the block. On SQLite the transaction
-    takes the write lock at BEGIN, as the app's sessions do.
+
+class DriverConnection:
+    """A pooled connection used through the driver itself.
+
+    On PostgreSQL every statement is its own transaction (autocommit), committed when the database answers
+    it: a write that must be atomic is one statement. On SQLite the block is one transaction, which takes
+    the write lock at BEGIN as the app's sessions do and which `commit` ends.
     """
 
     def __init__(self, engine: Engine):
         self.engine, self.dialect = engine, engine.dialect
         self.postgres = self.dialect.name == "postgresql"
 
-    def __enter__(self) -> "DriverTransaction":
+    def __enter__(self) -> "DriverConnection":
         try:
             # Checked out as any connection is (pinged after idling); a refused connect is the driver's own
             # error here, which Engine.connect would have wrapped.
@@ -67,8 +79,7 @@ class DriverTransaction:
         self.conn = self.raw.driver_connection
         try:
             if self.postgres:
-                self._pipeline = self.conn.pipeline()
-                self._pipeline.__enter__()
+                self.conn.autocommit = True
             else:
                 self.conn.execute("BEGIN IMMEDIATE")
         except Exception as error:
@@ -78,74 +89,58 @@ class DriverTransaction:
     def __exit__(self, kind, error, _traceback):
         try:
             if self.postgres:
-                try:
-                    self._pipeline.__exit__(kind, error, _traceback)  # sends and syncs what is queued
-                except self.dialect.loaded_dbapi.Error as failure:
-                    if error is None:
-                        self._fail(failure)
-            if error is not None or self._in_transaction():
-                self._rollback()
+                if not self.conn.closed:
+                    self.conn.autocommit = False  # as the pool's other users expect it
+            elif self.conn.in_transaction:
+                self.conn.execute("ROLLBACK")
+        except self.dialect.loaded_dbapi.Error:
+            self.raw.invalidate()  # a connection that cannot even be put back as it was is not given out again
         finally:
             self.raw.close()
         return False
 
-    def query(self, statement) -> list[tuple]:
-        """A SQL text without parameters, or a Core select (compiled here with its values); its rows now."""
-        return self.queries(statement)[0]
+    def query(self, statement, params=None, hot: bool = False) -> list[tuple]:
+        """A SQL text and its parameters, or a Core select (compiled here with its values): its rows.
 
-    def queries(self, *statements) -> list[list[tuple]]:
-        """Several queries in one round trip (PostgreSQL's pipeline): the rows of each."""
-        cursors = []
+        A `hot` statement is prepared on PostgreSQL the first time a connection runs it, not the fifth.
+        """
+        if not isinstance(statement, str):
+            statement, params = self._compiled(statement)
         try:
-            for statement in statements:
-                cursor = self.conn.cursor()
-                cursor.execute(*self._compiled(statement))
-                cursors.append(cursor)
-            return [cursor.fetchall() for cursor in cursors]
+            if self.postgres:
+                cursor = self.conn.execute(statement, params, prepare=True if hot else None)
+            else:
+                cursor = self.conn.execute(statement, params or ())
+            return cursor.fetchall() if cursor.description else []
         except self.dialect.loaded_dbapi.Error as error:
-            self._fail(error)
+            self._fail(error, statement)
 
     def _compiled(self, statement) -> tuple:
-        if isinstance(statement, str):
-            return (statement,)
         compiled = statement.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
         params = compiled.params
         return str(compiled), [params[name] for name in compiled.positiontup] if compiled.positional else params
 
     def insert(self, table: Table, rows: list[dict]) -> None:
-        """All `rows` (dicts by column name) in one statement on PostgreSQL, queued until the next round trip."""
+        """All `rows` (dicts by column name) in this SQLite transaction; sqlite3 loops over them in C."""
+        assert not self.postgres, "on PostgreSQL each statement is its own transaction"
         if not rows:
             return
-        names, converters = _columns(table, self.dialect)
-        values = [[convert(row[name]) if convert else row[name] for name, convert in zip(names, converters)]
-                  for row in rows]
+        columns = tuple(table.columns)
+        names = [column.name for column in columns]
+        values = bound(columns, [tuple(row[name] for name in names) for row in rows], self.dialect)
+        marks = ", ".join("?" * len(names))
         try:
-            if self.postgres and len(rows) > FEW_ROWS:
-                self.conn.cursor().execute(_insert(table, self.dialect, 0), [list(c) for c in zip(*values)])
-            elif self.postgres:
-                self.conn.cursor().execute(_insert(table, self.dialect, len(rows)), [v for row in values for v in row])
-            else:  # sqlite3 loops over the rows in C
-                self.conn.cursor().executemany(_insert(table, self.dialect, 1), values)
+            self.conn.executemany(f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({marks})", values)
         except self.dialect.loaded_dbapi.Error as error:
             self._fail(error, table.name)
 
     def commit(self) -> None:
-        """Queued with the inserts on PostgreSQL: the end of the block sends them all and waits once."""
-        try:
-            self.conn.execute("COMMIT")
-        except self.dialect.loaded_dbapi.Error as error:
-            self._fail(error, "COMMIT")
-
-    def _in_transaction(self) -> bool:
-        if self.postgres:
-            return self.conn.info.transaction_status != 0  # 0: idle, no transaction open
-        return self.conn.in_transaction
-
-    def _rollback(self) -> None:
-        try:
-            self.conn.rollback() if self.postgres else self.conn.execute("ROLLBACK")
-        except self.dialect.loaded_dbapi.Error:
-            self.raw.invalidate()  # a connection that cannot even roll back is not given out again
+        """Ends the SQLite transaction (on PostgreSQL each statement committed as it was answered)."""
+        if not self.postgres:
+            try:
+                self.conn.execute("COMMIT")
+            except self.dialect.loaded_dbapi.Error as error:
+                self._fail(error, "COMMIT")
 
     def _fail(self, error: Exception, statement: str | None = None):
         """Raise the driver's error as SQLAlchemy's; a broken connection is invalidated first."""

@@ -27,6 +27,9 @@ def make_engine(url: str, pool_size: int = 5, timeout_seconds: float = 5.0) -> E
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_timeout=timeout_seconds,
+        # The connection used last is given out first: it is warm (its statements prepared, never idle
+        # long enough to need a ping), and the pool's spare connections stay spare.
+        pool_use_lifo=True,
         connect_args={
             "connect_timeout": max(1, int(timeout_seconds)),
             "options": f"-c statement_timeout={int(timeout_seconds * 1000)}",

@@ -14,12 +14,12 @@ from service.core.ledger.checks import parse_json
 from service.core.rules.engine import evaluate, policy_in_force
 from service.core.rules.model import Evaluation
 from service.core.time import parse_rfc3339
-from service.db.driver import DriverTransaction
+from service.db.driver import DriverConnection
 from service.events.tables import Event
-from service.events.writer import NewVersion, StoredVersion, reserve_sql, store_versions, write_first_versions
+from service.events.writer import NewVersion, StoredVersion, store_versions, write_first_versions
 from service.keys.store import Principal
 from service.ledger.tables import LedgerEntry
-from service.policies.store import GENERATION, RuleSet, cached_rules, current_rules
+from service.policies.store import RuleSet, RulesChanged, cached_rules, current_rules
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,11 @@ def submit_event(sessions: sessionmaker, reporter: str, payload: dict) -> Submis
 def submit_batch(sessions: sessionmaker, reporter: str, items: list[dict]) -> list[Submission | Conflict]:
     """Validated reports, each stored on its own terms: one conflicting item never blocks the others.
 
-    Items are judged before the write transaction (no lock held during geometry), then all new ones
-    are stored in one transaction with one statement per table and one commit. The caller answers
-    after that commit, so every item it calls created or duplicate is durable.
+    Items are judged before anything is written (no lock held during geometry), then all new ones are
+    stored in one transaction. The caller answers after its commit, so every item it calls created or
+    duplicate is durable.
     """
     return _submit_first_versions(sessions, reporter, items, known_first=True)
-
-
-class _RulesChanged(Exception):
-    """A policy version or munition was stored after these reports were judged: judge them again."""
 
 
 def _submit_first_versions(sessions: sessionmaker, reporter: str, payloads: list[dict],
@@ -85,10 +81,10 @@ def _submit_first_versions(sessions: sessionmaker, reporter: str, payloads: list
     """Judge and store reports never sent before; one already stored is a replay of the original, or a
     conflict if its payload differs.
 
-    One transaction, two round trips: the rule set's generation and the entry ids (and, for a batch,
-    which ids are already stored), then every row and the commit. A single report does not look first:
-    it is new nearly always, and when it is not the unique (reporter, source_event_id, version) refuses
-    it, the transaction rolls back whole and the stored original answers instead.
+    On PostgreSQL a single report is one statement (events.writer), a batch two: which of its ids are already
+    stored, then every row. A single report does not look first: it is new nearly always, and when it is not
+    the unique (reporter, source_event_id, version) refuses it, the statement writes nothing and the stored
+    original answers instead.
     """
     engine = sessions.kw["bind"]
     for _attempt in range(3):
@@ -96,7 +92,7 @@ def _submit_first_versions(sessions: sessionmaker, reporter: str, payloads: list
         judged = [(payload, judge_with(rules, payload)) for payload in payloads]
         try:
             return _store_new(engine, rules, reporter, judged, known_first)
-        except _RulesChanged:
+        except RulesChanged:
             with sessions() as session:
                 current_rules(session)  # reads the new rules into the cache
         except IntegrityError:
@@ -106,16 +102,9 @@ def _submit_first_versions(sessions: sessionmaker, reporter: str, payloads: list
 
 def _store_new(engine, rules: RuleSet, reporter: str, judged: list[tuple[dict, Judgement]],
                known_first: bool) -> list[Submission | Conflict]:
-    with DriverTransaction(engine) as tx:
-        # Ids for every report, whether new or not: a few unused ones are gaps in a sequence, nothing more.
-        asked = [GENERATION, reserve_sql(engine.dialect.name, 2 * len(judged))]
-        if known_first:
-            asked.append(_first_versions_query(reporter, {p["source_event_id"] for p, _ in judged}))
-        [generation], reserved, *found = tx.queries(*asked)
-        known = {source_id: (event_id, parse_json(canonical)["payload"])
-                 for source_id, event_id, canonical in (found[0] if found else ())}
-        if tuple(generation) != rules.generation:
-            raise _RulesChanged
+    with DriverConnection(engine) as db:
+        found = db.query(_first_versions_query(reporter, {p["source_event_id"] for p, _ in judged})) if known_first else ()
+        known = {source_id: (event_id, parse_json(canonical)["payload"]) for source_id, event_id, canonical in found}
         submissions, new = [], []
         for payload, judgement in judged:
             source_id = payload["source_event_id"]
@@ -129,8 +118,7 @@ def _store_new(engine, rules: RuleSet, reporter: str, judged: list[tuple[dict, J
             known[source_id] = (version.event_id, payload)
             new.append(version)
             submissions.append(version)
-        stored = iter(write_first_versions(tx, new, [entry_id for (entry_id,) in reserved]) if new else ())
-        tx.commit()
+        stored = iter(write_first_versions(db, new, rules.generation) if new else ())
     return [Submission(True, s.event_id, next(stored)) if isinstance(s, NewVersion) else s for s in submissions]
 
 

@@ -1,27 +1,30 @@
-"""Writing new event versions: for each, both ledger entries, its version row and the query index, with
-one statement per table whether there is one version or a batch of a thousand.
+"""Writing new event versions: for each, both ledger entries, its version row and the query index.
 
 The rows are built once (`_rows`); they go in through a session (corrections, which read the latest
-version first) or straight through the driver (`write_first_versions`: new reports, alone or in batches,
-two round trips a transaction). Entry ids are reserved before the rows are built, since each version
-row names its two entries: from the sequence on PostgreSQL, after the greatest id on SQLite, whose
-transactions hold the write lock from BEGIN.
+version first) or straight through the driver (`write_first_versions`: new reports, alone or in batches).
+On PostgreSQL that is one statement whatever the number of reports: data-modifying CTEs insert the entries
+and take their ids from the sequence, the versions, heads and rule rows join them back by leaf hash, and a
+check that the rules have not changed since the reports were judged gates it all. On SQLite, which has no
+such statements, the entry ids are reserved first (the transaction holds the write lock from BEGIN) and
+each table gets one executemany.
 """
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cache
 
 from sqlalchemy import insert, text, update
 from sqlalchemy.orm import Session
 
 from service.core.rules.model import Evaluation
 from service.core.time import format_utc, parse_rfc3339, utcnow
-from service.db.driver import DriverTransaction
+from service.db.driver import DriverConnection, bound, rows_source, source_params
 from service.events.index import head_fields, new_head, rule_rows
 from service.events.records import version_record
 from service.events.tables import Event, EventHead, EventRule
 from service.ledger.entries import entry_row
 from service.ledger.tables import LedgerEntry, PendingEntry
+from service.policies.store import GENERATION, RulesChanged
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,7 @@ class StoredVersion:
 
 @dataclass(frozen=True)
 class _Rows:
-    entries: list[dict]
+    entries: list[dict]  # two a version: its report, then its evaluation; ids named by `_name_entries`
     events: list[dict]
     heads: list[dict]  # of first versions
     head_updates: list[tuple[str, dict]]  # (version superseded, the head's new fields) of corrections
@@ -69,20 +72,20 @@ def reserve_sql(dialect: str, n: int) -> str:
     return f"SELECT nextval('ledger_entries_id_seq') FROM generate_series(1, {int(n)})"
 
 
-def _rows(versions: list[NewVersion], entry_ids: list[int], now: datetime) -> _Rows:
+def _rows(versions: list[NewVersion], now: datetime) -> _Rows:
     received_at = format_utc(now)
     rows = _Rows([], [], [], [], [], [])
-    for i, v in enumerate(versions):
+    for v in versions:
         report = {"event_id": v.event_id, "reporter": v.reporter, "submitted_by": v.submitted_by,
                   "source_event_id": v.payload["source_event_id"], "version": v.version, "supersedes": v.supersedes,
                   "received_at": received_at, "payload": v.payload}
         evaluation = {"event_id": v.event_id, **v.evaluation.to_dict()}
-        report_row = entry_row(entry_ids[2 * i], "correction" if v.supersedes else "event_received", report, now)
-        evaluation_row = entry_row(entry_ids[2 * i + 1], "evaluation", evaluation, now)
+        report_row = entry_row(None, "correction" if v.supersedes else "event_received", report, now)
+        evaluation_row = entry_row(None, "evaluation", evaluation, now)
         event = {"id": v.event_id, "head_id": v.head_id or v.event_id, "reporter": v.reporter,
                  "source_event_id": v.payload["source_event_id"], "version": v.version, "supersedes": v.supersedes,
                  "occurred_at": parse_rfc3339(v.payload["occurred_at"]), "received_at": now,
-                 "ledger_entry_id": report_row["id"], "evaluation_entry_id": evaluation_row["id"]}
+                 "ledger_entry_id": None, "evaluation_entry_id": None}
         rows.entries.extend((report_row, evaluation_row))
         rows.events.append(event)
         rows.rules.extend(rule_rows(event, v.evaluation))
@@ -94,11 +97,25 @@ def _rows(versions: list[NewVersion], entry_ids: list[int], now: datetime) -> _R
     return rows
 
 
+def _name_entries(rows: _Rows, ids: list[int]) -> None:
+    """Give the entries their ids (in order: each report's, then its evaluation's) and the rows naming them."""
+    for entry, entry_id in zip(rows.entries, ids, strict=True):
+        entry["id"] = entry_id
+    heads = iter(rows.heads)
+    for i, event in enumerate(rows.events):
+        event["ledger_entry_id"], event["evaluation_entry_id"] = ids[2 * i], ids[2 * i + 1]
+        if event["supersedes"] is None:
+            next(heads).update(ledger_entry_id=ids[2 * i], evaluation_entry_id=ids[2 * i + 1])
+    for _superseded, fields in rows.head_updates:
+        event = next(e for e in rows.events if e["id"] == fields["event_id"])
+        fields.update(ledger_entry_id=event["ledger_entry_id"], evaluation_entry_id=event["evaluation_entry_id"])
+
+
 def store_versions(session: Session, versions: list[NewVersion]) -> list[StoredVersion]:
     """Store every version in the caller's transaction: its report entry (`event_received`, or
     `correction` when it supersedes another) and its `evaluation` entry, then the rows."""
-    ids = list(session.scalars(text(reserve_sql(session.get_bind().dialect.name, 2 * len(versions)))))
-    rows = _rows(versions, ids, utcnow())
+    rows = _rows(versions, utcnow())
+    _name_entries(rows, list(session.scalars(text(reserve_sql(session.get_bind().dialect.name, len(rows.entries))))))
     for table, values in ((LedgerEntry, rows.entries), (PendingEntry, _pending(rows)), (Event, rows.events),
                           (EventHead, rows.heads), (EventRule, rows.rules)):
         if values:
@@ -108,14 +125,88 @@ def store_versions(session: Session, versions: list[NewVersion]) -> list[StoredV
     return rows.stored
 
 
-def write_first_versions(tx: DriverTransaction, versions: list[NewVersion], entry_ids: list[int]) -> list[StoredVersion]:
-    """Queue the rows of new events (no corrections) in `tx`, whose entry ids were reserved."""
-    rows = _rows(versions, entry_ids, utcnow())
+def write_first_versions(db: DriverConnection, versions: list[NewVersion], generation: tuple) -> list[StoredVersion]:
+    """Store new events (no corrections) judged by the rules of `generation` (policies.store.GENERATION's
+    answer then), or raise RulesChanged and store nothing if the stored rules are no longer those."""
+    rows = _rows(versions, utcnow())
     assert not rows.head_updates, "corrections go through store_versions"
+    if db.postgres:
+        _write_at_once(db, rows, generation)
+    else:
+        _write_in_steps(db, rows, generation)
+    return rows.stored
+
+
+def _write_in_steps(db: DriverConnection, rows: _Rows, generation: tuple) -> None:
+    if tuple(db.query(GENERATION)[0]) != generation:
+        raise RulesChanged
+    _name_entries(rows, [entry_id for (entry_id,) in db.query(reserve_sql("sqlite", len(rows.entries)))])
     for table, values in ((LedgerEntry, rows.entries), (PendingEntry, _pending(rows)), (Event, rows.events),
                           (EventHead, rows.heads), (EventRule, rows.rules)):
-        tx.insert(table.__table__, values)
-    return rows.stored
+        db.insert(table.__table__, values)
+    db.commit()
+
+
+def _write_at_once(db: DriverConnection, rows: _Rows, generation: tuple) -> None:
+    entries = [tuple(entry[name] for name, _ in _ENTRY) for entry in rows.entries]
+    versions = [tuple(event[name] for name, _ in _VERSION_OWN) + (report["leaf_hash"], evaluation["leaf_hash"])
+                + tuple(head[name] for name, _ in _HEAD_OWN)
+                for event, head, report, evaluation in zip(rows.events, rows.heads, rows.entries[::2],
+                                                           rows.entries[1::2], strict=True)]
+    rules = [(rule["event_id"], rule["rule_id"]) for rule in rows.rules]
+    params = [*generation]
+    for columns, values in ((_ENTRY, entries), (_VERSION, versions), (_RULE, rules)):
+        if values:
+            params += source_params(bound(tuple(column for _, column in columns), values, db.dialect))
+    named = dict(db.query(_at_once_sql(len(rows.events), len(rules), db.dialect), params, hot=True))
+    if not named:  # the gate was shut: nothing was written
+        raise RulesChanged
+    _name_entries(rows, [named[entry["leaf_hash"]] for entry in rows.entries])
+
+
+def _own(table, *skipped: str) -> tuple:
+    return tuple((column.name, column) for column in table.__table__.columns if column.name not in skipped)
+
+
+_ENTRY = _own(LedgerEntry, "id")
+_VERSION_OWN = _own(Event, "ledger_entry_id", "evaluation_entry_id")
+# What a head says that its first version's row does not (the rest is the same values: contract §8's index).
+_HEAD_OWN = _own(EventHead, "id", "event_id", "reporter", "source_event_id", "version", "occurred_at", "received_at",
+                 "ledger_entry_id", "evaluation_entry_id")
+_LEAF = LedgerEntry.__table__.c.leaf_hash
+_VERSION = _VERSION_OWN + (("report_leaf", _LEAF), ("evaluation_leaf", _LEAF)) + _HEAD_OWN
+_RULE = _own(EventRule)
+
+
+@cache
+def _at_once_sql(versions: int, rules: int, dialect) -> str:
+    """The one statement that writes `versions` first versions with `rules` rule rows, answering each
+    entry's (leaf hash, id), or nothing when the rules generation differs from the one judged by."""
+    def names(columns, alias=""):
+        return ", ".join(alias + name for name, _ in columns)
+
+    head_shared = "v.id, v.id, v.reporter, v.source_event_id, v.version, v.occurred_at, v.received_at"
+    sql = f"""WITH gate AS (SELECT FROM ({GENERATION}) AS g (a, b, c)
+                   WHERE (a, b, c) IS NOT DISTINCT FROM (%s::bigint, %s::bigint, %s::bigint)),
+entries AS (INSERT INTO ledger_entries ({names(_ENTRY)})
+            SELECT {names(_ENTRY, "e.")} FROM {rows_source(_ENTRY, "e", 2 * versions, dialect)} CROSS JOIN gate
+            ORDER BY e.ord
+            RETURNING leaf_hash, id),
+queued AS (INSERT INTO ledger_pending (entry_id) SELECT id FROM entries),
+v AS (SELECT * FROM {rows_source(_VERSION, "v", versions, dialect)}),
+versions AS (INSERT INTO events ({names(_VERSION_OWN)}, ledger_entry_id, evaluation_entry_id)
+             SELECT {names(_VERSION_OWN, "v.")}, r.id, x.id
+             FROM v JOIN entries r ON r.leaf_hash = v.report_leaf JOIN entries x ON x.leaf_hash = v.evaluation_leaf
+             RETURNING id),
+heads AS (INSERT INTO event_heads (id, event_id, reporter, source_event_id, version, occurred_at, received_at,
+                                   {names(_HEAD_OWN)}, ledger_entry_id, evaluation_entry_id)
+          SELECT {head_shared}, {names(_HEAD_OWN, "v.")}, r.id, x.id
+          FROM v JOIN entries r ON r.leaf_hash = v.report_leaf JOIN entries x ON x.leaf_hash = v.evaluation_leaf)"""
+    if rules:
+        sql += f""",
+rules AS (INSERT INTO event_rules ({names(_RULE)})
+          SELECT {names(_RULE, "f.")} FROM {rows_source(_RULE, "f", rules, dialect)} JOIN versions ON versions.id = f.event_id)"""
+    return sql + "\nSELECT leaf_hash, id FROM entries"
 
 
 def _pending(rows: _Rows) -> list[dict]:

@@ -32,6 +32,10 @@ class RuleSet:
 GENERATION = ("SELECT (SELECT count(*) FROM policy_versions), (SELECT max(ledger_entry_id) FROM policy_versions), "
               "(SELECT count(*) FROM munitions)")
 
+class RulesChanged(Exception):
+    """A policy version or munition was stored after these reports were judged: judge them again."""
+
+
 # database URL -> the rule set last read from it, in this process
 _rule_sets: dict[str, RuleSet] = {}
 

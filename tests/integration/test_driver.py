@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 
-from service.db.driver import DriverTransaction
+from service.db.driver import DriverConnection
 
 
 def test_a_database_that_refuses_connections_is_sqlalchemys_operational_error():
@@ -15,5 +15,5 @@ def test_a_database_that_refuses_connections_is_sqlalchemys_operational_error():
     engine = create_engine(f"postgresql+psycopg://postgres@127.0.0.1:{port}/absent")
     # The connect itself fails: the driver's own error until wrapped, which the app answered with a 500, not a 503.
     with pytest.raises(OperationalError, match="refused"):
-        with DriverTransaction(engine):
+        with DriverConnection(engine):
             pass
