@@ -472,3 +472,21 @@ def test_bundled_documents_round_trip_unchanged(client, keys):
     for document in bundled_policies():
         response = publish(client, keys, copy.deepcopy(document))
         assert response.status_code == 200 and response.get_json()["document"] == document
+
+
+def test_a_report_is_judged_by_a_version_published_after_this_worker_read_the_rules(client, keys):
+    """Workers keep the rules they read until the stored ones change; the write of each report checks, in
+    the same statement or transaction, that they have not, and a report judged by outdated rules is
+    judged again, never stored with the old verdict."""
+    at = {"occurred_at": "2021-06-01T08:00:00Z"}  # before every bundled version
+    before = client.post("/v1/events", json=make_event("before-publishing", **at), headers=keys.reporter)
+    assert before.status_code == 201 and before.get_json()["policy_version"] is None
+    interim = polygon_policy()
+    assert publish(client, keys, interim).status_code == 201
+    single = client.post("/v1/events", json=make_event("after-publishing", **at), headers=keys.reporter)
+    assert single.status_code == 201 and single.get_json()["policy_version"] == interim["id"]
+    batch = client.post("/v1/events/batch", json={"events": [make_event(f"after-publishing-{n}", **at) for n in range(3)]},
+                        headers=keys.reporter)
+    ids = [item["id"] for item in batch.get_json()["results"]]
+    assert [client.get(f"/v1/events/{i}", headers=keys.auditor).get_json()["policy_version"] for i in ids] == [
+        interim["id"]] * 3
