@@ -50,7 +50,7 @@ reports: install
 	$(BIN)/flask --app service reports generate --period weekly --at $(AT) --out var/reports
 	$(BIN)/flask --app service reports generate --period monthly --at $(AT) --out var/reports
 
-# Throughput, latency and memory against issue 6's targets (README "Performance"): writes
+# Throughput, latency and memory against the performance targets (docs/performance.md): writes
 # bench/results/latest.json and prints a table. Needs a PostgreSQL role that may create databases;
 # it creates and drops only databases named bench_*, and keeps a loaded template between runs.
 BENCH_DATABASE_URL ?= postgresql://postgres@127.0.0.1:5432/

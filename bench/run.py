@@ -1,4 +1,4 @@
-"""`make bench`: the figures of issue 6 against their targets, into bench/results/latest.json and a table.
+"""`make bench`: the performance figures against their targets, into bench/results/latest.json and a table.
 
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ .venv/bin/python -m bench.run
 
