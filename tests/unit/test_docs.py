@@ -101,3 +101,12 @@ def test_the_walkthrough_script_fails_on_what_a_reader_would_trip_over(text, pas
         server.server_close()
     assert (result.returncode == 0) == passes, result.stderr
     assert ("=== walk-through complete" in result.stderr) == passes
+
+
+def test_the_architecture_names_every_module():
+    """A newcomer finds each module in docs/architecture.md: a new one must be given its line there."""
+    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
+    unnamed = [str(path.relative_to(REPO)) for path in sorted((REPO / "service").rglob("*.py"))
+               if path.name != "__init__.py" and f"`{path.name}`" not in text
+               and f"`{path.parent.name}/{path.name}`" not in text]
+    assert not unnamed, f"not in docs/architecture.md: {unnamed}"
