@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.core.rules.model import Evaluation
 from service.core.time import format_utc, parse_rfc3339, utcnow
-from service.db.driver import DriverConnection, bound, rows_source, source_params
+from service.db.driver import DriverConnection, json_param, json_rows
 from service.events.index import head_fields, new_head, rule_rows
 from service.events.records import version_record
 from service.events.tables import Event, EventHead, EventRule
@@ -148,17 +148,11 @@ def _write_in_steps(db: DriverConnection, rows: _Rows, generation: tuple) -> Non
 
 
 def _write_at_once(db: DriverConnection, rows: _Rows, generation: tuple) -> None:
-    entries = [tuple(entry[name] for name, _ in _ENTRY) for entry in rows.entries]
-    versions = [tuple(event[name] for name, _ in _VERSION_OWN) + (report["leaf_hash"], evaluation["leaf_hash"])
-                + tuple(head[name] for name, _ in _HEAD_OWN)
+    versions = [{**head, **event, "report_leaf": report["leaf_hash"], "evaluation_leaf": evaluation["leaf_hash"]}
                 for event, head, report, evaluation in zip(rows.events, rows.heads, rows.entries[::2],
                                                            rows.entries[1::2], strict=True)]
-    rules = [(rule["event_id"], rule["rule_id"]) for rule in rows.rules]
-    params = [*generation]
-    for columns, values in ((_ENTRY, entries), (_VERSION, versions), (_RULE, rules)):
-        if values:
-            params += source_params(bound(tuple(column for _, column in columns), values, db.dialect))
-    named = dict(db.query(_at_once_sql(len(rows.events), len(rules), db.dialect), params, hot=True))
+    params = [*generation, json_param(rows.entries), json_param(versions), json_param(rows.rules)]
+    named = dict(db.query(_at_once_sql(db.dialect), params, hot=True))
     if not named:  # the gate was shut: nothing was written
         raise RulesChanged
     _name_entries(rows, [named[entry["leaf_hash"]] for entry in rows.entries])
@@ -179,34 +173,32 @@ _RULE = _own(EventRule)
 
 
 @cache
-def _at_once_sql(versions: int, rules: int, dialect) -> str:
-    """The one statement that writes `versions` first versions with `rules` rule rows, answering each
-    entry's (leaf hash, id), or nothing when the rules generation differs from the one judged by."""
+def _at_once_sql(dialect) -> str:
+    """The one statement that writes first versions (entries, versions with their heads, rule rows: one JSON
+    parameter each), answering each entry's (leaf hash, id), or nothing when the rules generation differs
+    from the one the reports were judged by."""
     def names(columns, alias=""):
         return ", ".join(alias + name for name, _ in columns)
 
-    head_shared = "v.id, v.id, v.reporter, v.source_event_id, v.version, v.occurred_at, v.received_at"
-    sql = f"""WITH gate AS (SELECT FROM ({GENERATION}) AS g (a, b, c)
+    return f"""WITH gate AS (SELECT FROM ({GENERATION}) AS g (a, b, c)
                    WHERE (a, b, c) IS NOT DISTINCT FROM (%s::bigint, %s::bigint, %s::bigint)),
 entries AS (INSERT INTO ledger_entries ({names(_ENTRY)})
-            SELECT {names(_ENTRY, "e.")} FROM {rows_source(_ENTRY, "e", 2 * versions, dialect)} CROSS JOIN gate
-            ORDER BY e.ord
+            SELECT {names(_ENTRY, "e.")} FROM {json_rows(_ENTRY, "e", dialect)} CROSS JOIN gate ORDER BY e.ord
             RETURNING leaf_hash, id),
 queued AS (INSERT INTO ledger_pending (entry_id) SELECT id FROM entries),
-v AS (SELECT * FROM {rows_source(_VERSION, "v", versions, dialect)}),
+v AS (SELECT * FROM {json_rows(_VERSION, "v", dialect)}),
 versions AS (INSERT INTO events ({names(_VERSION_OWN)}, ledger_entry_id, evaluation_entry_id)
              SELECT {names(_VERSION_OWN, "v.")}, r.id, x.id
              FROM v JOIN entries r ON r.leaf_hash = v.report_leaf JOIN entries x ON x.leaf_hash = v.evaluation_leaf
              RETURNING id),
 heads AS (INSERT INTO event_heads (id, event_id, reporter, source_event_id, version, occurred_at, received_at,
                                    {names(_HEAD_OWN)}, ledger_entry_id, evaluation_entry_id)
-          SELECT {head_shared}, {names(_HEAD_OWN, "v.")}, r.id, x.id
-          FROM v JOIN entries r ON r.leaf_hash = v.report_leaf JOIN entries x ON x.leaf_hash = v.evaluation_leaf)"""
-    if rules:
-        sql += f""",
+          SELECT v.id, v.id, v.reporter, v.source_event_id, v.version, v.occurred_at, v.received_at,
+                 {names(_HEAD_OWN, "v.")}, r.id, x.id
+          FROM v JOIN entries r ON r.leaf_hash = v.report_leaf JOIN entries x ON x.leaf_hash = v.evaluation_leaf),
 rules AS (INSERT INTO event_rules ({names(_RULE)})
-          SELECT {names(_RULE, "f.")} FROM {rows_source(_RULE, "f", rules, dialect)} JOIN versions ON versions.id = f.event_id)"""
-    return sql + "\nSELECT leaf_hash, id FROM entries"
+          SELECT {names(_RULE, "f.")} FROM {json_rows(_RULE, "f", dialect)} JOIN versions ON versions.id = f.event_id)
+SELECT leaf_hash, id FROM entries"""
 
 
 def _pending(rows: _Rows) -> list[dict]:
