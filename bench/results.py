@@ -26,6 +26,8 @@ TARGETS = {
     "query_p95_ms": Target("ms", 50, False, what="GET /v1/events, a mix of filters and cursor pages"),
     "console_list_p95_ms": Target("ms", 200, False, what="GET /console/events (100 rows, the count of matches), "
                                                           "one request at a time: the server's time"),
+    "export_events_per_s": Target("events/s", 20_000, what="one worker streams the NDJSON export of every event: "
+                                                            "events streamed / wall seconds (within the time cap)"),
     "export_rss_growth_mib": Target("MiB", 50, False, what="one worker's RSS growth, NDJSON export of every event"),
     "verify_entries_per_s": Target("entries/s", 200_000, what="flask ledger verify over the whole ledger"),
     "verify_cpu_us_per_entry": Target("µs", None, what="that run's CPU, all processes incl. PostgreSQL, per entry: "

@@ -174,6 +174,7 @@ class Bench:
         try:
             for outcome in repeat(self.s.runs, self.s.export_limit_s,
                                   lambda: export.export_run(one, auditor, self.s.export_limit_s)):
+                self.record("export_events_per_s", outcome.lines / outcome.seconds)  # a capped run's rate too
                 self.record("export_rss_growth_mib", outcome.growth_mib)
                 rate = f"{outcome.lines} events in {outcome.seconds:.0f} s ({outcome.lines / outcome.seconds:,.0f}/s)"
                 if not outcome.complete:
@@ -215,7 +216,7 @@ class Bench:
         finally:
             service.stop()
         self.attempt(("verify_entries_per_s", "verify_cpu_us_per_entry"), "ledger verify", self.verify, "verify")
-        self.attempt(("export_rss_growth_mib",), "export", lambda: self.exports(auditor), "export")
+        self.attempt(("export_events_per_s", "export_rss_growth_mib"), "export", lambda: self.exports(auditor), "export")
 
     def run(self) -> dict:
         WORK.mkdir(parents=True, exist_ok=True)
