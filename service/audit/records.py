@@ -1,21 +1,98 @@
 """How stored events are shown: list rows read together with their heads, and one event with its whole
 history. Everything a record says comes from its ledger entries' bytes, the only copy of the reports."""
+import json
+
+import orjson
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.audit.tables import Review
 from service.core.ledger.checks import parse_json
-from service.core.time import format_utc
+from service.core.time import format_utc, parse_rfc3339
 from service.events.records import record_from_bytes, version_record
 from service.events.tables import Event, EventHead
 from service.ledger.entries import b64
 from service.ledger.reads import checkpoint_view, entry_positions, signed_size
 from service.ledger.tables import LedgerEntry
 
+
 def list_item(head: EventHead, report: bytes, leaf_hash: bytes, evaluation: bytes) -> dict:
     """A list row: the latest version's record and the event's review status."""
-    return {**record_from_bytes(report, evaluation, head.ledger_entry_id, leaf_hash),
-            "review_status": head.review_status}
+    return item_of(head.review_status, head.ledger_entry_id, report, leaf_hash, evaluation)
+
+
+def item_of(review_status: str, entry_id: int, report: bytes, leaf_hash: bytes, evaluation: bytes) -> dict:
+    return {**record_from_bytes(report, evaluation, entry_id, leaf_hash), "review_status": review_status}
+
+
+def item_json(item: dict) -> str:
+    """A list item as the export's NDJSON line writes it."""
+    return json.dumps(item, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+
+def _spliceable(document: bytes) -> bool:
+    """Whether every number in an RFC 8785 document reads and prints back as the same text: `json` prints
+    what orjson reads from 0.00001 as 1e-05 and from 1e-7 as 1e-07, and an integer beyond 64 bits comes
+    back as a double. Strings need no check: RFC 8785 escapes them exactly as `json` does with
+    ensure_ascii off. The test is on the bytes, strings included, so a false alarm ("10.00001" or a
+    digit before "e-" in a note) only takes the slower way; the exact test (a regex over every byte)
+    would cost what the splice saves."""
+    if b"0.0000" in document:
+        return False
+    for exponent in (b"e-", b"e+"):  # RFC 8785's exponents follow a digit: 1e-7, 1.5e+21
+        at = document.find(exponent)
+        while at != -1:
+            if at and 48 <= document[at - 1] <= 57:
+                return False
+            at = document.find(exponent, at + 2)
+    return b"0" * 19 not in document.translate(_DIGITS_AS_ZERO)  # 19 digits may already pass -2**63
+
+
+_DIGITS_AS_ZERO = bytes.maketrans(b"123456789", b"000000000")
+_PAYLOAD, _AFTER_PAYLOAD = b',"payload":{', b'},"received_at":"'
+_OCCURRED = b'"occurred_at":"'
+_COMPUTED, _ENTRY_TYPE = b'{"computed":', b',"entry_type":"'
+_FINDINGS, _AFTER_FINDINGS = b',"findings":', b'],"policy_sha256":'
+
+
+def item_line(review_status: str, entry_id: int, report: bytes, leaf_hash: bytes, evaluation: bytes) -> bytes:
+    """item_json(item_of(...)) + newline, as UTF-8: the same bytes, spliced from the entries' canonical
+    bytes where that gives them, which is five times faster than reading both documents and writing the
+    item again.
+
+    An entry's keys are sorted (RFC 8785): the report is entry_type, event_id, payload, received_at, …,
+    version, and the item starts with the payload's members in the same order, so the payload's bytes are
+    the item's first members as they stand; the evaluation's `computed` (its first member) and `findings`
+    are copied as they stand too. Those slices end at markers that cannot occur inside a string (a quote
+    there is escaped): the payload at the last `},"received_at":"` (only plain values follow it), the
+    findings at the last `],"policy_sha256":`. The few plain values around them are read and written
+    again with orjson, which escapes strings as `json` does.
+    """
+    start, end = report.find(_PAYLOAD), report.rfind(_AFTER_PAYLOAD) + 1
+    computed_end = evaluation.find(_ENTRY_TYPE)
+    findings = evaluation.find(_FINDINGS, computed_end) + len(_FINDINGS)
+    findings_end = evaluation.rfind(_AFTER_FINDINGS) + 1
+    payload = report[start + len(_PAYLOAD) - 1:end]
+    computed, found = evaluation[len(_COMPUTED):computed_end], evaluation[findings:findings_end]
+    if not (start > 0 and end > 0 and computed_end > 0 and findings > len(_FINDINGS) and findings_end > 0
+            and evaluation.startswith(_COMPUTED) and _spliceable(payload) and _spliceable(computed)
+            and _spliceable(found)):
+        return (item_json(item_of(review_status, entry_id, report, leaf_hash, evaluation)) + "\n").encode()
+    first, rest = orjson.loads(report[:start] + b"}"), orjson.loads(b"{" + report[end + 1:])
+    judged = orjson.loads(b"{" + evaluation[findings_end + 1:])
+    at = payload.index(_OCCURRED) + len(_OCCURRED)  # the payload holds no other key of that name
+    stop = payload.index(b'"', at)
+    if not (stop - at == 20 and payload[at + 10] == 84 and payload[stop - 1] == 90):  # not 2024-06-02T03:14:00Z
+        shown = format_utc(parse_rfc3339(payload[at:stop].decode())).encode()  # as version_record shows it
+        payload = payload[:at] + shown + payload[stop:]
+    tail = orjson.dumps({
+        "id": first["event_id"], "reporter": rest["reporter"], "received_at": rest["received_at"],
+        "version": rest["version"], "supersedes": rest["supersedes"], "superseded_by": None,
+        "verdict": judged["verdict"], "policy_version": judged["policy_version"],
+        "policy_sha256": judged["policy_sha256"], "findings": orjson.Fragment(found),
+        "computed": orjson.Fragment(computed), "ledger": {"entry_id": entry_id, "leaf_hash": b64(leaf_hash)},
+        "review_status": review_status})
+    return payload[:-1] + b"," + tail[1:] + b"\n"
 
 
 def _versions(session: Session, head_id: str) -> list[tuple[Event, dict, dict, bytes]]:

@@ -10,7 +10,6 @@ import re
 from functools import cache
 
 import orjson
-
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
@@ -65,10 +64,14 @@ class DriverConnection:
     On PostgreSQL every statement is its own transaction (autocommit), committed when the database answers
     it: a write that must be atomic is one statement. On SQLite the block is one transaction, which takes
     the write lock at BEGIN as the app's sessions do and which `commit` ends.
+
+    `reading`: a block that only reads. On SQLite it takes no lock: each statement reads a snapshot of its
+    own (WAL) while writers go on. On PostgreSQL it is one transaction, rolled back at the end, so that a
+    SET LOCAL holds for its statements and for no later user of the connection.
     """
 
-    def __init__(self, engine: Engine):
-        self.engine, self.dialect = engine, engine.dialect
+    def __init__(self, engine: Engine, reading: bool = False):
+        self.engine, self.dialect, self.reading = engine, engine.dialect, reading
         self.postgres = self.dialect.name == "postgresql"
 
     def __enter__(self) -> "DriverConnection":
@@ -81,8 +84,8 @@ class DriverConnection:
         self.conn = self.raw.driver_connection
         try:
             if self.postgres:
-                self.conn.autocommit = True
-            else:
+                self.conn.autocommit = not self.reading
+            elif not self.reading:
                 self.conn.execute("BEGIN IMMEDIATE")
         except Exception as error:
             self._fail(error)
@@ -91,7 +94,11 @@ class DriverConnection:
     def __exit__(self, kind, error, _traceback):
         try:
             if self.postgres:
-                if not self.conn.closed:
+                if self.conn.closed:
+                    pass
+                elif self.reading:
+                    self.conn.rollback()  # it wrote nothing; its SET LOCALs end here
+                else:
                     self.conn.autocommit = False  # as the pool's other users expect it
             elif self.conn.in_transaction:
                 self.conn.execute("ROLLBACK")
@@ -101,16 +108,19 @@ class DriverConnection:
             self.raw.close()
         return False
 
-    def query(self, statement, params=None, hot: bool = False) -> list[tuple]:
-        """A SQL text and its parameters, or a Core select (compiled here with its values): its rows.
+    def query(self, statement, params=None, hot: bool = False, binary: bool = False) -> list[tuple]:
+        """A SQL text and its parameters, or a Core select (compiled here with its values): its rows, as
+        the driver gives them (no column type converts them back).
 
         A `hot` statement is prepared on PostgreSQL the first time a connection runs it, not the fifth.
+        `binary`: PostgreSQL sends the rows in its binary format, so bytea arrives as its bytes rather than
+        as hex text twice their size that the server writes and psycopg decodes.
         """
         if not isinstance(statement, str):
             statement, params = self._compiled(statement)
         try:
             if self.postgres:
-                cursor = self.conn.execute(statement, params, prepare=True if hot else None)
+                cursor = self.conn.execute(statement, params, prepare=True if hot else None, binary=binary)
             else:
                 cursor = self.conn.execute(statement, params or ())
             return cursor.fetchall() if cursor.description else []
@@ -119,7 +129,12 @@ class DriverConnection:
 
     def _compiled(self, statement) -> tuple:
         compiled = statement.compile(dialect=self.dialect, compile_kwargs={"render_postcompile": True})
-        params = compiled.params
+        params = dict(compiled.params)
+        for name, value in params.items():  # as SQLAlchemy binds them (a UTC datetime as SQLite's text)
+            bind = compiled.binds.get(name)
+            convert = bind.type.dialect_impl(self.dialect).bind_processor(self.dialect) if bind is not None else None
+            if convert is not None:
+                params[name] = convert(value)
         return str(compiled), [params[name] for name in compiled.positiontup] if compiled.positional else params
 
     def insert(self, table: Table, rows: list[dict]) -> None:

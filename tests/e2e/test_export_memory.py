@@ -78,7 +78,7 @@ def test_a_large_csv_export_streams_in_bounded_memory(one_worker, keys):
     url = f"{base}/v1/events/export?format=csv"
     # Warm the worker first (imports, compiled statements, connection pool), so what is measured
     # next is what the export itself holds.
-    warm = requests.get(url + "&category=dual_use", headers=keys.auditor, timeout=30)  # a sixth: 7 chunks
+    warm = requests.get(url + "&category=dual_use", headers=keys.auditor, timeout=30)  # a sixth: 2 chunks
     assert warm.status_code == 200 and warm.text.count("\n") == COUNT // len(EVENTS) + 1
     baseline = rss_kib(worker)
     started = time.perf_counter()

@@ -106,6 +106,27 @@ def test_ndjson_lines_are_exactly_the_list_items(stored, client, keys):
     assert [json.loads(line) for line in response.get_data(as_text=True).splitlines()] == listed(client, keys.auditor)
 
 
+def as_json_writes(value) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+@pytest.mark.parametrize("chunk", [2, 1000])
+def test_ndjson_and_geojson_are_written_as_json_writes_them(stored, client, keys, monkeypatch, chunk):
+    # numbers RFC 8785 and json write differently (0.00001 against 1e-05), an offset and a fraction in
+    # occurred_at: the lines spliced from the entries' bytes and those written again must not differ
+    odd = make_event("k-odd", **{"target.lat": 0.00001, "target.lon": 1e-7, "launch": None,
+                                  "occurred_at": "2024-06-02T05:14:00.5+02:00", "notes": "1e-7, 6e-4 and 10.00001"})
+    assert client.post("/v1/events", json=odd, headers=keys.reporter).status_code == 201
+    monkeypatch.setattr(exports, "CHUNK", chunk)
+    items = listed(client, keys.auditor)
+    lines = exported(client, keys.auditor, "ndjson").get_data(as_text=True).splitlines()
+    assert [json.loads(line) for line in lines] == items
+    assert lines == [as_json_writes(json.loads(line)) for line in lines]  # json's own numbers and escapes
+    text = exported(client, keys.auditor, "geojson").get_data(as_text=True)
+    assert text == as_json_writes(json.loads(text)) + "\n"
+    assert [feature["id"] for feature in json.loads(text)["features"]] == [item["id"] for item in items]
+
+
 def test_csv_row_of_an_event(stored, client, keys):
     response = exported(client, keys.auditor, "csv", "rule_id=CIV-TARGET")
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
