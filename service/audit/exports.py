@@ -2,10 +2,10 @@
 
 Memory stays constant whatever the result size: heads are read newest first in keyset chunks of a few
 thousand, each chunk one query through the driver itself (plain tuples, no ORM objects, and on PostgreSQL
-bytea in binary), and each chunk is encoded into one piece of bytes and sent before the next is read.
-An NDJSON line is spliced from the entries' canonical bytes (`item_line`); CSV and GeoJSON read the
-entries. A chunk takes no lock on SQLite (WAL: each query reads its own snapshot), so intake goes on
-during a long export.
+bytea in binary), and each chunk is encoded into one piece of bytes and sent while the next one is read:
+at most two chunks are held. An NDJSON line is spliced from the entries' canonical bytes (`item_line`);
+CSV and GeoJSON read the entries. A chunk takes no lock on SQLite (WAL: each query reads its own
+snapshot), so intake goes on during a long export.
 """
 import csv
 import io

@@ -66,8 +66,8 @@ class DriverConnection:
     the write lock at BEGIN as the app's sessions do and which `commit` ends.
 
     `reading`: a block that only reads. On SQLite it takes no lock: each statement reads a snapshot of its
-    own (WAL) while writers go on. On PostgreSQL it is one transaction, rolled back at the end, so that a
-    SET LOCAL holds for its statements and for no later user of the connection.
+    own (WAL) while writers go on. On PostgreSQL it is one transaction, ended when the block ends, so that
+    a SET LOCAL holds for its statements and for no later user of the connection.
     """
 
     def __init__(self, engine: Engine, reading: bool = False):
@@ -97,7 +97,9 @@ class DriverConnection:
                 if self.conn.closed:
                     pass
                 elif self.reading:
-                    self.conn.rollback()  # it wrote nothing; its SET LOCALs end here
+                    # It wrote nothing, so a commit ends it as a rollback would (its SET LOCALs too), and
+                    # psycopg's rollback would also deallocate every statement the connection had prepared.
+                    self.conn.rollback() if kind else self.conn.commit()
                 else:
                     self.conn.autocommit = False  # as the pool's other users expect it
             elif self.conn.in_transaction:
