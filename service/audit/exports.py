@@ -19,7 +19,7 @@ from sqlalchemy.orm import sessionmaker
 
 from service.audit.filters import EventFilter, filtered_heads, newest_first, older_than
 from service.audit.records import item_json, item_line, item_of
-from service.core.spreadsheet import cell
+from service.core.spreadsheet import cells
 from service.db.driver import DriverConnection
 from service.events.records import with_entries
 from service.events.tables import EventHead
@@ -109,7 +109,7 @@ def csv_row(severity: str | None, family: str | None, item: dict) -> list:
     row = flat(severity, family, item)
     row["zones"], row["rule_ids"] = ";".join(row["zones"]), ";".join(row["rule_ids"])
     row["findings"] = " | ".join(row["findings"])
-    return [cell(row[name]) for name in COLUMNS]
+    return cells([row[name] for name in COLUMNS])
 
 
 def _csv(chunks: Iterable[Chunk]) -> Iterator[bytes]:

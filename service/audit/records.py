@@ -76,7 +76,7 @@ def item_line(review_status: str, entry_id: int, report: bytes, leaf_hash: bytes
     judged = orjson.loads(b"{" + evaluation[findings_end + 1:])
     at = payload.index(_OCCURRED) + len(_OCCURRED)  # the payload holds no other key of that name
     stop = payload.index(b'"', at)
-    if not (stop - at == 20 and payload[at + 10] == 84 and payload[stop - 1] == 90):  # not 2024-06-02T03:14:00Z
+    if not (stop - at == 20 and payload[at + 10] == 84 and payload[stop - 1] == 90):  # as shown_as_utc
         shown = format_utc(parse_rfc3339(payload[at:stop].decode())).encode()  # as version_record shows it
         payload = payload[:at] + shown + payload[stop:]
     tail = orjson.dumps({

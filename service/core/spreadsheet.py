@@ -14,3 +14,10 @@ def cell(value):
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def cells(values) -> list:
+    """[cell(value) for value in values], with no function call a value: a CSV export writes 31 a row."""
+    return ["" if value is None else ("true" if value else "false") if isinstance(value, bool)
+            else "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+            for value in values]

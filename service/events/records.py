@@ -19,12 +19,19 @@ def with_entries(heads: Select) -> Select:
             .join(_EVALUATION, _EVALUATION.id == EventHead.evaluation_entry_id))
 
 
+def shown_as_utc(instant: str) -> bool:
+    """Whether a stored (so valid RFC 3339) instant is already as format_utc shows it, 2024-06-02T03:14:00Z,
+    as nearly all are: parsing and formatting it again is a fifth of a list row's time."""
+    return len(instant) == 20 and instant[10] == "T" and instant[19] == "Z"
+
+
 def version_record(report: dict, evaluation: dict, entry_id: int, leaf_hash: bytes, superseded_by: str | None) -> dict:
     """`report`: the version's event_received or correction entry; `evaluation`: its evaluation entry."""
     payload = report["payload"]
+    occurred_at = payload["occurred_at"]
     return {
         **payload,
-        "occurred_at": format_utc(parse_rfc3339(payload["occurred_at"])),
+        "occurred_at": occurred_at if shown_as_utc(occurred_at) else format_utc(parse_rfc3339(occurred_at)),
         "id": report["event_id"],
         "reporter": report["reporter"],
         "received_at": report["received_at"],
