@@ -14,8 +14,8 @@ from sqlalchemy.orm import sessionmaker
 
 from service.audit.filters import EventFilter, filtered_heads, newest_first, older_than
 from service.audit.records import list_item
-from service.events.records import with_entries
 from service.core.spreadsheet import cell
+from service.events.records import with_entries
 from service.events.tables import EventHead
 
 CHUNK = 500
@@ -37,10 +37,10 @@ def matching_count(sessions: sessionmaker, criteria: EventFilter | None) -> int:
 
 
 def _chunks(sessions: sessionmaker, criteria: EventFilter, heartbeat: Callable[[], None]) -> Iterator[Chunk]:
-    query = newest_first(filtered_heads(criteria))
+    query = newest_first(filtered_heads(criteria), criteria)
     last = None
     while True:
-        page = query if last is None else older_than(query, *last)
+        page = query if last is None else older_than(query, criteria, *last)
         with sessions() as session:
             rows = session.execute(with_entries(page.limit(CHUNK))).all()
         if rows:

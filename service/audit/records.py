@@ -12,6 +12,7 @@ from service.ledger.entries import b64
 from service.ledger.reads import checkpoint_view, entry_positions, signed_size
 from service.ledger.tables import LedgerEntry
 
+
 def list_item(head: EventHead, report: bytes, leaf_hash: bytes, evaluation: bytes) -> dict:
     """A list row: the latest version's record and the event's review status."""
     return {**record_from_bytes(report, evaluation, head.ledger_entry_id, leaf_hash),

@@ -10,7 +10,6 @@ import re
 from functools import cache
 
 import orjson
-
 from sqlalchemy import Column, Table
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError

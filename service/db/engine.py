@@ -3,7 +3,7 @@ import time
 
 import orjson
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import sessionmaker
 
@@ -88,6 +88,16 @@ def _sqlite_engine(url: str, timeout_seconds: float) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def single_statement_reads(engine: Engine) -> Connection:
+    """A connection for a request's one read statement, outside any transaction: no BEGIN and no ROLLBACK.
+
+    Beyond the two round trips, the ROLLBACK that ends a read session makes psycopg forget every statement
+    it had prepared on that connection (and DEALLOCATE them), so the hot ones (a list page, the access entry
+    after it) were parsed and planned again on every request instead of once per connection.
+    """
+    return engine.connect().execution_options(isolation_level="AUTOCOMMIT")
 
 
 def make_session_factory(engine: Engine) -> sessionmaker:

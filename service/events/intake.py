@@ -19,7 +19,7 @@ from service.events.tables import Event
 from service.events.writer import NewVersion, StoredVersion, store_versions, write_first_versions
 from service.keys.store import Principal
 from service.ledger.tables import LedgerEntry
-from service.policies.store import RuleSet, RulesChanged, cached_rules, current_rules
+from service.policies.store import RulesChanged, RuleSet, cached_rules, current_rules
 
 
 @dataclass(frozen=True)
