@@ -28,8 +28,7 @@ class _World:
     vertex_lonlat: np.ndarray  # (v, 2) every vertex of Ukraine's rings (each ring's closing one twice)
     start_at: np.ndarray  # (n,) which vertex each edge of the rings starts at ...
     end_at: np.ndarray  # ... and ends at
-    start_xyz: np.ndarray  # (n, 3) the edges' ends as unit vectors, for the spherical pre-filter ...
-    end_xyz: np.ndarray
+    ends_xyz: np.ndarray  # (n, 2, 3) each edge's start and end as unit vectors, for the spherical pre-filter ...
     seg_km: np.ndarray  # ... and their spherical lengths, for its bound
     every_edge: np.ndarray  # 0 .. n-1: the list of a cell far away, shared rather than copied
 
@@ -42,6 +41,12 @@ def _iso(props: dict) -> str | None:
 def _unit_vectors(lon, lat) -> np.ndarray:
     lon, lat = np.radians(lon), np.radians(lat)
     return np.column_stack((np.cos(lat) * np.cos(lon), np.cos(lat) * np.sin(lon), np.sin(lat)))
+
+
+def _unit_vector(lon: float, lat: float) -> np.ndarray:
+    """_unit_vectors of one point, without numpy's cost per call (the pre-filter needs no bit-exact vector)."""
+    lon, lat = math.radians(lon), math.radians(lat)
+    return np.array((math.cos(lat) * math.cos(lon), math.cos(lat) * math.sin(lon), math.sin(lat)))
 
 
 def _chord_to_km(dot: np.ndarray) -> np.ndarray:
@@ -68,10 +73,11 @@ def _load() -> _World:
     start_at = np.concatenate([f + np.arange(len(r) - 1) for f, r in zip(first, rings)])
     starts, ends = vertices[start_at], vertices[start_at + 1]
     lengths = _haversine_km(starts[:, 0], starts[:, 1], ends[:, 0], ends[:, 1])
+    ends_xyz = np.stack((_unit_vectors(starts[:, 0], starts[:, 1]), _unit_vectors(ends[:, 0], ends[:, 1])), axis=1)
     # Prepared polygons answer point-in-polygon from a cached index instead of walking every edge.
     shapely.prepare(countries.geometries)
     return _World(countries, codes, codes.index("UA"), outlines, vertices, start_at, start_at + 1,
-                  _unit_vectors(starts[:, 0], starts[:, 1]), _unit_vectors(ends[:, 0], ends[:, 1]), lengths,
+                  ends_xyz, lengths,
                   np.arange(len(start_at), dtype=np.int16))
 
 
@@ -120,10 +126,9 @@ def _cell_edges(row: int, column: int) -> np.ndarray:
     # From p along its parallel to c's meridian, then along the meridian: never shorter than the great circle.
     nearest_equator = 0.0 if south <= 0.0 <= south + _CELL_DEG else min(abs(south), abs(south + _CELL_DEG))
     rho = _EARTH_KM * math.radians(_CELL_DEG / 2) * (1.0 + math.cos(math.radians(nearest_equator)))
-    centre = _unit_vectors(np.array([lon]), np.array([lat]))[0]
-    near_start, near_end = _chord_to_km(world.start_xyz @ centre), _chord_to_km(world.end_xyz @ centre)
-    bound = (near_start + near_end - world.seg_km) / 2
-    best_vertex = min(near_start.min(), near_end.min())
+    near = _chord_to_km(world.ends_xyz @ _unit_vector(lon, lat))
+    bound = (near[:, 0] + near[:, 1] - world.seg_km) / 2
+    best_vertex = near.min()
     # 0.01 km more than the margins derived: rounding in the chord formula is far below it.
     edges = np.flatnonzero(bound - rho <= (best_vertex + rho) * 1.01 + 1.0 + 0.01).astype(np.int16)
     return world.every_edge if len(edges) > len(world.every_edge) // 2 else edges
@@ -155,13 +160,12 @@ def _depth_outside(lat: float, lon: float) -> float:
     Measured to the edges the spherical pre-filter keeps, in an azimuthal equidistant projection centred on
     the point. _depths_outside is the same over many points; this one is for a single report."""
     world, edges = _world(), _cell_of(lat, lon)
-    centre = _unit_vectors(np.array([lon]), np.array([lat]))[0]
-    near_start, near_end = _chord_to_km(world.start_xyz[edges] @ centre), _chord_to_km(world.end_xyz[edges] @ centre)
+    near = _chord_to_km(world.ends_xyz[edges] @ _unit_vector(lon, lat))
     # A point of an edge is no nearer than (d_start + d_end - length) / 2 (triangle inequality), so only
     # edges whose bound beats the nearest vertex can hold the minimum; 1 % + 1 km absorbs the
     # sphere-vs-ellipsoid difference.
-    bound = (near_start + near_end - world.seg_km[edges]) / 2
-    kept = edges[bound <= min(near_start.min(), near_end.min()) * 1.01 + 1.0]
+    bound = (near[:, 0] + near[:, 1] - world.seg_km[edges]) / 2
+    kept = edges[bound <= near.min() * 1.01 + 1.0]
     n = len(kept)
     ends = world.vertex_lonlat[np.concatenate((world.start_at[kept], world.end_at[kept]))]
     xy = _aeqd(np.full(2 * n, lat), np.full(2 * n, lon), ends)
@@ -176,10 +180,9 @@ def _depths_outside(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
     edges = np.concatenate(cells)
     of = np.repeat(np.arange(len(cells)), sizes)  # the point each listed edge is for
     point = _unit_vectors(lons, lats)[of]
-    near_start = _chord_to_km(np.einsum("ij,ij->i", world.start_xyz[edges], point))
-    near_end = _chord_to_km(np.einsum("ij,ij->i", world.end_xyz[edges], point))
-    bound = (near_start + near_end - world.seg_km[edges]) / 2
-    best_vertex = np.minimum.reduceat(np.minimum(near_start, near_end), np.cumsum([0] + sizes[:-1]))
+    near = _chord_to_km(np.einsum("ijk,ik->ij", world.ends_xyz[edges], point))
+    bound = (near[:, 0] + near[:, 1] - world.seg_km[edges]) / 2
+    best_vertex = np.minimum.reduceat(near.min(axis=1), np.cumsum([0] + sizes[:-1]))
     kept = bound <= (best_vertex * 1.01 + 1.0)[of]
     edges, of = edges[kept], of[kept]
     # Each (point, vertex) projected once, not once per edge it ends: Geod.inv is most of the cost.
