@@ -21,6 +21,9 @@ _CELL_DEG = 0.2
 # reports in ten need no point-in-polygon test at all.
 _COUNTRY_CELL_DEG = 0.1
 _SEA, _MIXED = -1, -2  # what _cell_polygon answers for a cell in no polygon, or not in one polygon alone
+# A batch's pre-filter works on arrays of every edge listed for its points: a point far from Ukraine lists all
+# 2,988, so 1,000 of them would take ~150 MB at once. Slices of 65,536 listed edges stay near 10 MB.
+_SLICE_EDGES = 65536
 
 
 @dataclass(frozen=True)
@@ -216,9 +219,20 @@ def _depth_outside(lat: float, lon: float) -> float:
 
 
 def _depths_outside(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-    """_depth_outside of each point, all at once."""
-    world = _world()
+    """_depth_outside of each point, all at once, in slices of at most _SLICE_EDGES listed edges."""
     cells = [_cell_of(lat, lon) for lat, lon in zip(lats.tolist(), lons.tolist())]
+    depths, start, listed = np.empty(len(cells)), 0, 0
+    for stop, cell in enumerate(cells):
+        if listed + len(cell) > _SLICE_EDGES and stop > start:
+            depths[start:stop] = _depths_listed(lats[start:stop], lons[start:stop], cells[start:stop])
+            start, listed = stop, 0
+        listed += len(cell)
+    depths[start:] = _depths_listed(lats[start:], lons[start:], cells[start:])
+    return depths
+
+
+def _depths_listed(lats: np.ndarray, lons: np.ndarray, cells: list[np.ndarray]) -> np.ndarray:
+    world = _world()
     sizes = [len(c) for c in cells]
     edges = np.concatenate(cells)
     of = np.repeat(np.arange(len(cells)), sizes)  # the point each listed edge is for
