@@ -83,9 +83,8 @@ def _load() -> _World:
     ends_xyz = np.stack((_unit_vectors(starts[:, 0], starts[:, 1]), _unit_vectors(ends[:, 0], ends[:, 1])), axis=1)
     # Prepared polygons answer point-in-polygon from a cached index instead of walking every edge.
     shapely.prepare(countries.geometries)
-    return _World(countries, codes, codes.index("UA"), outlines, vertices, start_at, start_at + 1,
-                  ends_xyz, lengths,
-                  np.arange(len(start_at), dtype=np.int16))
+    return _World(countries, codes, codes.index("UA"), outlines, vertices, start_at, start_at + 1, ends_xyz,
+                  lengths, np.arange(len(start_at), dtype=np.int16))
 
 
 def _world() -> _World:
@@ -232,6 +231,7 @@ def _depths_outside(lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
 
 
 def _depths_listed(lats: np.ndarray, lons: np.ndarray, cells: list[np.ndarray]) -> np.ndarray:
+    """_depth_outside of each point, given the edge list of each one's cell."""
     world = _world()
     sizes = [len(c) for c in cells]
     edges = np.concatenate(cells)
