@@ -45,8 +45,9 @@ def compute_report(session: Session, period: Period, checkpoint: Checkpoint,
                                    .join(EventHead, EventHead.event_id == EventRule.event_id)
                                    .where(*in_period).group_by(EventRule.rule_id)).all())
     # Only a violation lists its findings, so only a violation's evaluation entry is read (a left join:
-    # a needs_review head costs no look-up into the ledger's entries).
-    rows = session.execute(select(EventHead.event_id, EventHead.source_event_id, EventHead.reporter,
+    # a needs_review head costs no look-up into the ledger's entries). Executed as Core, not through the ORM:
+    # these are plain rows, and the ORM's row loading cost 0.15-0.2 s of CPU for a month's 47,000.
+    rows = session.connection().execute(select(EventHead.event_id, EventHead.source_event_id, EventHead.reporter,
                                   EventHead.occurred_at, EventHead.received_at, EventHead.verdict,
                                   EventHead.policy_version, func.coalesce(EventHead.severity, "none"),
                                   EventHead.review_status, EventHead.target_lat, EventHead.target_lon,
