@@ -63,12 +63,14 @@ class DriverConnection:
 
     On PostgreSQL every statement is its own transaction (autocommit), committed when the database answers
     it: a write that must be atomic is one statement. On SQLite the block is one transaction, which takes
-    the write lock at BEGIN as the app's sessions do and which `commit` ends.
+    the write lock at BEGIN as the app's sessions do and which `commit` ends; with `write=False` (reads of
+    immutable rows, such as a proof's) it takes no lock and each statement reads on its own.
     """
 
-    def __init__(self, engine: Engine):
+    def __init__(self, engine: Engine, write: bool = True):
         self.engine, self.dialect = engine, engine.dialect
         self.postgres = self.dialect.name == "postgresql"
+        self.write = write
 
     def __enter__(self) -> "DriverConnection":
         try:
@@ -81,7 +83,7 @@ class DriverConnection:
         try:
             if self.postgres:
                 self.conn.autocommit = True
-            else:
+            elif self.write:
                 self.conn.execute("BEGIN IMMEDIATE")
         except Exception as error:
             self._fail(error)

@@ -80,6 +80,39 @@ def test_inclusion_and_consistency_proofs_verify(filled, client, keys):
     merkle.verify_consistency(6, size, old_root, root, [b64d(p) for p in proof["proof"]])
 
 
+def test_a_proof_after_new_entries_uses_the_new_checkpoint(filled, client, keys):
+    """The worker remembers the signed size; a newer checkpoint is still seen by the next request."""
+    size, old_root = checkpoint_of(client)
+    assert client.get(f"/v1/ledger/proofs/inclusion?index=0&tree_size={size}").status_code == 200
+    assert client.get(f"/v1/ledger/proofs/inclusion?index=0&tree_size={size + 2}").status_code == 400
+    assert client.post("/v1/events", json=make_event("later"), headers=keys.reporter).status_code == 201
+    integrate(filled)
+    new_size, new_root = checkpoint_of(client)
+    assert new_size == size + 2
+    for query in (f"index={size + 1}", f"index={size + 1}&tree_size={new_size}"):
+        proof = client.get(f"/v1/ledger/proofs/inclusion?{query}").get_json()
+        assert proof["tree_size"] == new_size
+        merkle.verify_inclusion(b64d(proof["leaf_hash"]), size + 1, new_size, [b64d(p) for p in proof["proof"]],
+                                new_root)
+    for query in (f"first={size}", f"first={size}&second={new_size}"):
+        proof = client.get(f"/v1/ledger/proofs/consistency?{query}").get_json()
+        assert proof["second"] == new_size
+        merkle.verify_consistency(size, new_size, old_root, new_root, [b64d(p) for p in proof["proof"]])
+    assert client.get(f"/v1/ledger/proofs/consistency?first=1&second={new_size + 1}").status_code == 400
+
+
+@pytest.mark.parametrize("route", ["inclusion?index=3", "consistency?first=3"])
+def test_a_proof_for_a_given_size_may_be_kept(filled, client, route):
+    size, _ = checkpoint_of(client)
+    given = client.get(f"/v1/ledger/proofs/{route}&{'tree_size' if 'index' in route else 'second'}={size}")
+    assert given.status_code == 200 and given.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = client.get(given.request.full_path, headers={"If-None-Match": given.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    latest = client.get(f"/v1/ledger/proofs/{route}")
+    assert latest.get_json() == given.get_json() and latest.headers["Cache-Control"] == "no-cache"
+    assert latest.headers["ETag"] == given.headers["ETag"]
+
+
 @pytest.mark.parametrize("query", [
     "/v1/ledger/proofs/inclusion?index=14&tree_size=14",
     "/v1/ledger/proofs/inclusion?index=0&tree_size=15",
