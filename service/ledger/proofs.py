@@ -8,7 +8,6 @@ from service.db.driver import DriverConnection
 from service.ledger.entries import b64
 from service.ledger.reads import require_within
 from service.ledger.tables import TreeNode
-from service.ledger.tree import nodes_read_by
 
 LATEST_SIZE = "SELECT max(tree_size) FROM checkpoints"
 # One text for any number of nodes, so it is prepared once per connection; the arrays go as text, which
@@ -56,6 +55,14 @@ class ProofReader:
             require_within(name, given, self._latest(db))
         return given
 
+    def _proof(self, db: DriverConnection, ranges: list[tuple[int, int]], also=()) -> tuple[list[bytes], _Nodes]:
+        """The hashes of `ranges` (a proof's shape, from merkle), their nodes and `also` read in one statement."""
+        wanted = list(also)
+        for start, end in ranges:
+            wanted += merkle.range_nodes(start, end)
+        nodes = self._nodes(db, wanted)
+        return [merkle.range_hash(nodes, start, end) for start, end in ranges], nodes
+
     def _nodes(self, db: DriverConnection, wanted: list[tuple[int, int]]) -> _Nodes:
         wanted = list(dict.fromkeys(wanted))
         if not wanted:  # a consistency proof between equal sizes is empty
@@ -75,8 +82,7 @@ class ProofReader:
             tree_size = self._size(db, "tree_size", tree_size)
             if index >= tree_size:
                 raise InvalidInput("index must be below tree_size.", errors={"index": [f"must be < {tree_size}"]})
-            nodes = self._nodes(db, [(0, index), *nodes_read_by(lambda s: merkle.inclusion_proof(s, index, tree_size))])
-        proof = merkle.inclusion_proof(nodes, index, tree_size)
+            proof, nodes = self._proof(db, merkle.inclusion_ranges(index, tree_size), also=[(0, index)])
         return {"index": index, "tree_size": tree_size, "leaf_hash": b64(nodes.subtree_hash(0, index)),
                 "proof": [b64(p) for p in proof]}
 
@@ -87,6 +93,5 @@ class ProofReader:
             if not 0 < first <= second:
                 raise InvalidInput("first must be between 1 and second.",
                                    errors={"first": [f"must be between 1 and {second}"]})
-            nodes = self._nodes(db, nodes_read_by(lambda s: merkle.consistency_proof(s, first, second)))
-        proof = merkle.consistency_proof(nodes, first, second)
+            proof, _ = self._proof(db, merkle.consistency_ranges(first, second))
         return {"first": first, "second": second, "proof": [b64(p) for p in proof]}

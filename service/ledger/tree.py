@@ -19,13 +19,6 @@ class _Recorder:
         return _DUMMY
 
 
-def nodes_read_by(compute) -> list[tuple[int, int]]:
-    """The (level, index) of every node `compute(source)` reads, in order, learnt from a dry run."""
-    recorder = _Recorder()
-    compute(recorder)
-    return recorder.wanted
-
-
 class StoredTree:
     """merkle.SubtreeHashes over tree_nodes; `prefetched` turns O(log n) lookups into one query."""
 
@@ -44,7 +37,9 @@ class StoredTree:
 
     def prefetch(self, compute) -> None:
         """Run `compute(source)` once dry to learn which nodes it reads, then load them together."""
-        wanted = [key for key in dict.fromkeys(nodes_read_by(compute)) if key not in self.cache]
+        recorder = _Recorder()
+        compute(recorder)
+        wanted = [key for key in dict.fromkeys(recorder.wanted) if key not in self.cache]
         if wanted:
             rows = self.session.execute(select(TreeNode.level, TreeNode.index, TreeNode.hash)
                                         .where(tuple_(TreeNode.level, TreeNode.index).in_(wanted)))

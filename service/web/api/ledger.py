@@ -2,6 +2,7 @@
 from flask import Response, current_app, request
 from flask.views import MethodView
 from marshmallow import Schema
+from werkzeug.http import generate_etag, quote_etag
 
 from service.core.errors import InvalidInput, NotFound, Unavailable
 from service.ledger.cosigned import published_checkpoint
@@ -41,11 +42,15 @@ def _plain(text: str) -> Response:
 def _proof(proof: dict, size_given: bool) -> Response:
     """The proof as JSON (the schema only documents it: dumping it again cost more than the proof's
     statement), with what a client or proxy may keep: a proof for a given size never changes, as the tree
-    is append-only; one against the latest changes as the log grows. A matching If-None-Match gets a 304."""
+    is append-only; one against the latest changes as the log grows. A matching If-None-Match gets a 304
+    (compared here: Response.make_conditional also weighs ranges and dates, a third of the proof's time)."""
     response = current_app.json.response(proof)
-    response.headers["Cache-Control"] = IMMUTABLE if size_given else "no-cache"
-    response.add_etag()
-    return response.make_conditional(request)
+    headers = {"Cache-Control": IMMUTABLE if size_given else "no-cache",
+               "ETag": quote_etag(generate_etag(response.get_data()))}
+    if request.if_none_match.contains(headers["ETag"][1:-1]):
+        return Response(status=304, headers=headers)
+    response.headers.update(headers)
+    return response
 
 
 @blp.route("/checkpoint")
