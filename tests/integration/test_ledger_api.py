@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from service.core.ledger import merkle, note
 from service.ledger import sequencer
-from service.ledger.tables import Checkpoint, Leaf
+from service.ledger.proofs import NodeCache, ProofReader
+from service.ledger.tables import Checkpoint, Leaf, TreeNode
 
 from ..helpers import make_event
 
@@ -99,6 +100,27 @@ def test_a_proof_after_new_entries_uses_the_new_checkpoint(filled, client, keys)
         assert proof["second"] == new_size
         merkle.verify_consistency(size, new_size, old_root, new_root, [b64d(p) for p in proof["proof"]])
     assert client.get(f"/v1/ledger/proofs/consistency?first=1&second={new_size + 1}").status_code == 400
+
+
+def test_cached_nodes_are_the_stored_ones_and_stay_bounded(filled, client):
+    """Every level cached (the app's reader caches only levels of 256 leaves and up, beyond this tree):
+    proofs answered from the cache verify, every cached hash is the stored one, and the limit holds."""
+    reader = ProofReader(filled.extensions["db_engine"], NodeCache(min_level=0, limit=6))
+    size, root = checkpoint_of(client)
+    roots = {n: merkle.root_from_leaves([b64d(reader.inclusion(i, n)["leaf_hash"]) for i in range(n)])
+             for n in range(1, size + 1)}
+    for _ in range(2):  # the second pass finds what the first left in the cache
+        for index in range(size):
+            proof = reader.inclusion(index, size)
+            merkle.verify_inclusion(b64d(proof["leaf_hash"]), index, size, [b64d(p) for p in proof["proof"]], root)
+        for first in range(1, size + 1):
+            proof = [b64d(p) for p in reader.consistency(first, size)["proof"]]
+            merkle.verify_consistency(first, size, roots[first], root, proof)
+        assert len(reader.cache.nodes) == 6
+    with filled.extensions["db_sessions"]() as session:
+        stored = {(level, index): digest for level, index, digest in session.execute(
+            select(TreeNode.level, TreeNode.index, TreeNode.hash))}
+    assert all(stored[key] == digest for key, digest in reader.cache.nodes.items())
 
 
 @pytest.mark.parametrize("route", ["inclusion?index=3", "consistency?first=3"])
