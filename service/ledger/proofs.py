@@ -20,7 +20,7 @@ PG_NODES = ("SELECT t.level, t.index, t.hash FROM unnest(%s::text::int[], %s::te
             "JOIN tree_nodes t ON t.level = w.level AND t.index = w.index")
 
 
-# Nodes of 2**8 leaves and up: at 2M leaves, 15,600 of them and 13 of an inclusion proof's 22 reads. Each
+# Nodes of 2**8 leaves and up: at 2M leaves, 15,600 of them and 16 of an inclusion proof's 27 reads. Each
 # costs about 250 bytes here, so the cache holds at most ~4 MiB a worker whatever the tree's size; beyond
 # the limit the least recently used go (the top levels, read by every proof, stay).
 NODE_CACHE_MIN_LEVEL = 8
