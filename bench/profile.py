@@ -1,6 +1,6 @@
 """Where a report's time goes, in one process: CPU per single report and per batch item, statements per
-report, and a cProfile of the hot path. Not a figure of `make bench` (a profiler inflates everything);
-the shape it shows is what docs/performance.md discusses.
+report, geography alone, and a cProfile of the hot path. Not a figure of `make bench` (a profiler inflates
+everything); the shape it shows is what docs/performance.md discusses.
 
     BENCH_DATABASE_URL=postgresql://postgres@127.0.0.1:5432/ .venv/bin/python -m bench.profile [--cprofile]
 
@@ -17,6 +17,7 @@ import uuid
 from sqlalchemy import event
 
 from service import create_app
+from service.core import geo
 from service.keys.store import create_key
 
 from . import databases, events
@@ -43,6 +44,19 @@ class StatementCounter:
 
     def _commit(self, *_args):
         self.commits += 1
+
+
+def geography_cost(reports: list[dict], repeats: int = 5) -> tuple[float, float]:
+    """CPU µs a report of geography alone (no database): one at a time, and the same reports as one batch
+    (best of repeats: the machine is shared)."""
+    def best(judge) -> float:
+        runs = []
+        for _ in range(repeats):
+            cpu = time.process_time()
+            judge()
+            runs.append((time.process_time() - cpu) / len(reports) * 1e6)
+        return min(runs)
+    return (best(lambda: [geo.geography_of(r) for r in reports]), best(lambda: geo.geography_of_many(reports)))
 
 
 def run(server_url: str, singles: int, batches: int, profile: bool) -> None:
@@ -83,6 +97,8 @@ def run(server_url: str, singles: int, batches: int, profile: bool) -> None:
             rates.append((time.process_time() - cpu) / 1000 * 1e6)
         if rates:
             print(f"batch of 1000: {statistics.median(rates):.0f} µs CPU an item (median of {batches})")
+        alone, together = geography_cost(events.fresh_reports(1000, templates, "geography"))
+        print(f"geography of 1000 reports: {alone:.1f} µs CPU a report one at a time, {together:.1f} µs in one batch")
         app.extensions["db_engine"].dispose()
     finally:
         databases.drop(server_url, name)

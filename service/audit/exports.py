@@ -50,17 +50,15 @@ def matching_count(sessions: sessionmaker, criteria: EventFilter | None) -> int:
 def _chunks(engine: Engine, criteria: EventFilter, heartbeat: Callable[[], None]) -> Iterator[Chunk]:
     """The rows, a chunk at a time; the next chunk is read on a thread while this one is encoded and
     sent, so that PostgreSQL's half of the work (a third of the time) runs beside the worker's."""
-    query = newest_first(with_entries(filtered_heads(criteria).with_only_columns(*_HEAD_COLUMNS)))
+    query = newest_first(with_entries(filtered_heads(criteria).with_only_columns(*_HEAD_COLUMNS)), criteria)
     # The driver gives occurred_at as it stores it (text on SQLite); the next chunk's bound is a datetime.
     occurred = EventHead.occurred_at.type.dialect_impl(engine.dialect).result_processor(engine.dialect, None)
 
     def read(last: tuple | None) -> Chunk:
-        with DriverConnection(engine, reading=True) as db:
-            if db.postgres:
-                # PostgreSQL plans a chunk as a parallel Gather Merge, which on two cores took 70 ms where
-                # one process takes 45 (5,000 rows), and more CPU in all.
-                db.query("SET LOCAL max_parallel_workers_per_gather = 0")
-            page = query if last is None else older_than(query, *last)
+        # PostgreSQL plans a chunk as a parallel Gather Merge, which on two cores took 70 ms where one
+        # process takes 45 (5,000 rows), and more CPU in all: its workers read rows the LIMIT throws away.
+        with DriverConnection(engine, write=False, settings={"max_parallel_workers_per_gather": "0"}) as db:
+            page = query if last is None else older_than(query, criteria, *last)
             return db.query(page.limit(CHUNK), hot=True, binary=True)
 
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="export-read") as reader:

@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from sqlalchemy import Select, exists, select, tuple_
+from sqlalchemy import Select, and_, select, tuple_
 
 from service.core.errors import InvalidInput
 from service.core.time import format_utc, parse_rfc3339
@@ -51,6 +51,17 @@ def visible_filter(args: dict, principal: Principal) -> EventFilter | None:
     return replace(criteria, reporter=principal.name)
 
 
+def order_keys(criteria: EventFilter) -> tuple:
+    """The columns a listing is ordered and paged by: newest occurred_at first, then id.
+
+    A rule's events are read in the order of `ix_event_rules_order`, whose rows repeat the head's two
+    keys (the head's latest version's rows are the ones joined): ordered by the heads' own columns,
+    PostgreSQL would walk every head in order and probe each for the rule.
+    """
+    return (EventRule.occurred_at, EventRule.head_id) if criteria.rule_id is not None \
+        else (EventHead.occurred_at, EventHead.id)
+
+
 def filtered_heads(criteria: EventFilter) -> Select:
     """Latest versions matching every given filter (`*_from` inclusive, `*_to` exclusive)."""
     query = select(EventHead)
@@ -58,10 +69,11 @@ def filtered_heads(criteria: EventFilter) -> Select:
         value = getattr(criteria, name)
         if value is not None:
             query = query.where(getattr(EventHead, name) == value)
-    if criteria.rule_id is not None:
-        query = query.where(exists().where(EventRule.event_id == EventHead.event_id,
+    if criteria.rule_id is not None:  # at most one row per version and rule: a join keeps heads unique
+        query = query.join(EventRule, and_(EventRule.event_id == EventHead.event_id,
                                            EventRule.rule_id == criteria.rule_id))
-    for column, low, high in ((EventHead.occurred_at, criteria.occurred_from, criteria.occurred_to),
+    occurred_at = order_keys(criteria)[0]  # the same instant, on the rule's rows or the head's
+    for column, low, high in ((occurred_at, criteria.occurred_from, criteria.occurred_to),
                               (EventHead.received_at, criteria.received_from, criteria.received_to)):
         if low is not None:
             query = query.where(column >= low)
@@ -74,19 +86,19 @@ def filtered_heads(criteria: EventFilter) -> Select:
     return query
 
 
-def newest_first(query: Select) -> Select:
-    return query.order_by(EventHead.occurred_at.desc(), EventHead.id.desc())
+def newest_first(query: Select, criteria: EventFilter) -> Select:
+    return query.order_by(*(column.desc() for column in order_keys(criteria)))
 
 
-def older_than(query: Select, occurred_at: datetime, head_id: str) -> Select:
+def older_than(query: Select, criteria: EventFilter, occurred_at: datetime, head_id: str) -> Select:
     """Rows after (occurred_at, id) in newest-first order. A row-value comparison, not an OR: both
     databases turn it into an index range, so the thousandth page costs what the first does."""
-    return query.where(tuple_(EventHead.occurred_at, EventHead.id) < (occurred_at, head_id))
+    return query.where(tuple_(*order_keys(criteria)) < (occurred_at, head_id))
 
 
-def after_cursor(query: Select, cursor: str | None) -> Select:
+def after_cursor(query: Select, criteria: EventFilter, cursor: str | None) -> Select:
     """Keyset pagination: rows strictly after the last one shown, so inserts never shift a page."""
-    return query if cursor is None else older_than(query, *decode_cursor(cursor))
+    return query if cursor is None else older_than(query, criteria, *decode_cursor(cursor))
 
 
 def encode_cursor(head: EventHead) -> str:

@@ -63,16 +63,19 @@ class DriverConnection:
 
     On PostgreSQL every statement is its own transaction (autocommit), committed when the database answers
     it: a write that must be atomic is one statement. On SQLite the block is one transaction, which takes
-    the write lock at BEGIN as the app's sessions do and which `commit` ends.
+    the write lock at BEGIN as the app's sessions do and which `commit` ends; with `write=False` (reads of
+    immutable rows, such as a proof's, or of a snapshot a statement may have to itself, such as an export
+    chunk's) it takes no lock and each statement reads on its own (WAL) while writers go on.
 
-    `reading`: a block that only reads. On SQLite it takes no lock: each statement reads a snapshot of its
-    own (WAL) while writers go on. On PostgreSQL it is one transaction, ended when the block ends, so that
-    a SET LOCAL holds for its statements and for no later user of the connection.
+    `settings`: PostgreSQL settings for the block's statements only. The block is then one transaction
+    that sets them LOCAL and ends with a commit (it wrote nothing: psycopg's rollback would also deallocate
+    every statement the connection had prepared), so no later user of the connection has them.
     """
 
-    def __init__(self, engine: Engine, reading: bool = False):
-        self.engine, self.dialect, self.reading = engine, engine.dialect, reading
+    def __init__(self, engine: Engine, write: bool = True, settings: dict[str, str] | None = None):
+        self.engine, self.dialect = engine, engine.dialect
         self.postgres = self.dialect.name == "postgresql"
+        self.write, self.settings = write, settings or {}
 
     def __enter__(self) -> "DriverConnection":
         try:
@@ -84,8 +87,10 @@ class DriverConnection:
         self.conn = self.raw.driver_connection
         try:
             if self.postgres:
-                self.conn.autocommit = not self.reading
-            elif not self.reading:
+                self.conn.autocommit = not self.settings
+                for name, value in self.settings.items():
+                    self.conn.execute("SELECT set_config(%s, %s, true)", [name, value])
+            elif self.write:
                 self.conn.execute("BEGIN IMMEDIATE")
         except Exception as error:
             self._fail(error)
@@ -96,9 +101,7 @@ class DriverConnection:
             if self.postgres:
                 if self.conn.closed:
                     pass
-                elif self.reading:
-                    # It wrote nothing, so a commit ends it as a rollback would (its SET LOCALs too), and
-                    # psycopg's rollback would also deallocate every statement the connection had prepared.
+                elif self.settings:
                     self.conn.rollback() if kind else self.conn.commit()
                 else:
                     self.conn.autocommit = False  # as the pool's other users expect it

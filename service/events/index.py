@@ -10,7 +10,8 @@ def highest_severity(evaluation: Evaluation) -> str | None:
 
 def rule_rows(event: dict, evaluation: Evaluation) -> list[dict]:
     """One row per rule that found something, so `rule_id` filters use an index, not JSON."""
-    return [{"event_id": event["id"], "rule_id": rule} for rule in sorted({f.rule_id for f in evaluation.findings})]
+    return [{"event_id": event["id"], "rule_id": rule, "head_id": event["head_id"], "occurred_at": event["occurred_at"]}
+            for rule in sorted({f.rule_id for f in evaluation.findings})]
 
 
 def head_fields(event: dict, payload: dict, evaluation: Evaluation, family: str | None) -> dict:

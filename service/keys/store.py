@@ -5,6 +5,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from service.core.errors import Conflict, NotFound
@@ -69,14 +70,15 @@ def revoke_key(session: Session, name: str) -> None:
     end_sessions_of_key(session, api_key.key_hash)
 
 
-def authenticate(session: Session, presented: str) -> Principal | None:
-    return principal_for_hash(session, hash_key(presented))
+def authenticate(db: Session | Connection, presented: str) -> Principal | None:
+    return principal_for_hash(db, hash_key(presented))
 
 
-def principal_for_hash(session: Session, digest: str) -> Principal | None:
+def principal_for_hash(db: Session | Connection, digest: str) -> Principal | None:
     """Who the key with this SHA-256 is, while it is neither revoked nor rotated away; a console
     session holds only this hash and asks again on every request."""
-    api_key = session.scalar(select(ApiKey).where(ApiKey.key_hash == digest))
+    api_key = db.execute(select(ApiKey.name, ApiKey.role, ApiKey.key_hash, ApiKey.revoked_at)
+                         .where(ApiKey.key_hash == digest)).first()
     # The lookup is by hash; the constant-time compare guards against any index timing leak.
     if api_key is None or api_key.revoked_at is not None or not hmac.compare_digest(api_key.key_hash, digest):
         return None

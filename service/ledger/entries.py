@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from service.core.ledger.canonical import ENTRY_TYPES, canonical_bytes, leaf_hash
 from service.core.time import format_utc
+from service.db.driver import DriverConnection, bound
 from service.ledger.tables import LedgerEntry, PendingEntry
 
 
@@ -18,6 +19,28 @@ def append_entry(session: Session, entry_type: str, body: dict, now: datetime) -
     # Same transaction: an entry is either committed and queued for the sequencer, or neither.
     session.add(PendingEntry(entry_id=entry.id))
     return entry
+
+
+def append_entry_now(db: DriverConnection, entry_type: str, body: dict, now: datetime) -> int:
+    """append_entry on its own, committed before this returns: on PostgreSQL one statement writes the
+    entry and its queue row (both or neither); on SQLite the connection's transaction. Its id."""
+    row = entry_row(None, entry_type, body, now)
+    values = bound(_ENTRY_COLUMNS, [tuple(row[column.name] for column in _ENTRY_COLUMNS)], db.dialect)[0]
+    if db.postgres:
+        return db.query(f"WITH e AS ({_INSERT_ENTRY % _marks('%s')}) "
+                        "INSERT INTO ledger_pending (entry_id) SELECT id FROM e RETURNING entry_id", values, hot=True)[0][0]
+    [(entry_id,)] = db.query(_INSERT_ENTRY % _marks("?"), values)
+    db.query("INSERT INTO ledger_pending (entry_id) VALUES (?)", (entry_id,))
+    db.commit()
+    return entry_id
+
+
+_ENTRY_COLUMNS = tuple(column for column in LedgerEntry.__table__.columns if column.name != "id")
+_INSERT_ENTRY = f"INSERT INTO ledger_entries ({', '.join(c.name for c in _ENTRY_COLUMNS)}) VALUES (%s) RETURNING id"
+
+
+def _marks(mark: str) -> str:
+    return ", ".join(mark for _ in _ENTRY_COLUMNS)
 
 
 def append_entries(session: Session, typed_bodies: list[tuple[str, dict]], now: datetime) -> list:

@@ -39,11 +39,6 @@ def inclusion_view(session: Session, index: int, tree_size: int) -> dict:
     return {"index": index, "tree_size": tree_size, "leaf_hash": b64(leaf_hash), "proof": [b64(p) for p in proof]}
 
 
-def consistency_view(session: Session, first: int, second: int) -> dict:
-    proof = StoredTree(session).consistency_proof(first, second)
-    return {"first": first, "second": second, "proof": [b64(p) for p in proof]}
-
-
 def checkpoint_view(checkpoint: Checkpoint) -> dict:
     return {"tree_size": checkpoint.tree_size, "root_hash": b64(checkpoint.root_hash), "note": checkpoint.note}
 

@@ -38,19 +38,35 @@ def _tally(groups: list[Group], attribute: str, keys: tuple = ()) -> dict:
     return dict(counts)
 
 
-def _listed(row: dict, latest_review: dict | None) -> dict:
+def _listed(row: dict, occurred_at: str, latest_review: dict | None) -> dict:
     return {"event_id": row["event_id"], "source_event_id": row["source_event_id"], "reporter": row["reporter"],
-            "occurred_at": format_utc(row["occurred_at"]), "policy_version": row["policy_version"],
+            "occurred_at": occurred_at, "policy_version": row["policy_version"],
             "review_status": row["review_status"], "latest_review": judgements.review_view(latest_review),
             "target": {"lat": row["lat"], "lon": row["lon"]},
-            "findings": [{k: f[k] for k in ("rule_id", "severity", "message")} for f in row["findings"]]}
+            "findings": [{"rule_id": f["rule_id"], "severity": f["severity"], "message": f["message"]}
+                         for f in row["findings"]]}
 
 
-def _open(row: dict, signed_at: datetime) -> dict:
+def _open(row: dict, occurred_at: str, signed_at: datetime) -> dict:
     age = (signed_at - row["received_at"]).total_seconds() / 86400
     return {"event_id": row["event_id"], "source_event_id": row["source_event_id"], "verdict": row["verdict"],
-            "occurred_at": format_utc(row["occurred_at"]), "received_at": format_utc(row["received_at"]),
-            "age_days": round(age, 6)}
+            "occurred_at": occurred_at, "received_at": format_utc(row["received_at"]), "age_days": round(age, 6)}
+
+
+def _flagged_lists(flagged: list[dict], latest_review: dict, signed_at: datetime) -> tuple[list, list, list]:
+    """violations, open_reviews and flagged_points, in the order of `flagged`: one pass, each instant
+    formatted once (108,000 events: 47,000 flagged rows, formatting was a third of building them)."""
+    violations, open_reviews, points = [], [], []
+    for row in flagged:
+        occurred_at = format_utc(row["occurred_at"])
+        if row["verdict"] == "violation":
+            violations.append(_listed(row, occurred_at, latest_review.get(row["event_id"])))
+        # open_reviews keeps its contract §9 meaning: flagged events nobody has reviewed yet.
+        if row["review_status"] == "open":
+            open_reviews.append(_open(row, occurred_at, signed_at))
+        points.append({"event_id": row["event_id"], "lat": row["lat"], "lon": row["lon"], "verdict": row["verdict"],
+                       "severity": row["severity"]})
+    return violations, open_reviews, points
 
 
 def assemble(period: Period, tree_size: int, root_hash: bytes, signed_at: datetime, policies: list[dict],
@@ -68,6 +84,7 @@ def assemble(period: Period, tree_size: int, root_hash: bytes, signed_at: dateti
                "by_verdict": _tally([g for g in groups if g.week == index], "verdict", VERDICTS)}
               for index, start in enumerate(weeks)]
     flagged = sorted(flagged, key=lambda row: (row["occurred_at"], row["event_id"]), reverse=True)
+    violations, open_reviews, points = _flagged_lists(flagged, latest_review, signed_at)
     corrected = sum(g.count for g in groups if g.corrected)
     policies = sorted(policies, key=lambda p: (p["effective_from"], p["id"]))
     document = {
@@ -83,13 +100,10 @@ def assemble(period: Period, tree_size: int, root_hash: bytes, signed_at: dateti
                    "corrected_events": corrected, "overruled_verdicts": len(overruled),
                    "needs_review_share": round(by_verdict["needs_review"] / events, 6) if events else 0.0},
         "weekly": weekly,
-        "violations": [_listed(row, latest_review.get(row["event_id"])) for row in flagged
-                       if row["verdict"] == "violation"],
-        # open_reviews keeps its contract §9 meaning: flagged events nobody has reviewed yet.
-        "open_reviews": [_open(row, signed_at) for row in flagged if row["review_status"] == "open"],
+        "violations": violations,
+        "open_reviews": open_reviews,
         "overruled_verdicts": overruled,
-        "flagged_points": [{"event_id": row["event_id"], "lat": row["lat"], "lon": row["lon"],
-                            "verdict": row["verdict"], "severity": row["severity"]} for row in flagged],
+        "flagged_points": points,
     }
     if revision is not None:
         counts = {"events": events, "corrected_events": corrected, "by_verdict": by_verdict,

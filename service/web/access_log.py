@@ -34,11 +34,10 @@ def install(app: Flask) -> None:
         if principal is None or not principal.sees_everything or response.status_code >= 400 or not _is_read():
             return response
         try:
-            with sessions()() as session, session.begin():
-                record_read(session, principal, {
-                    "method": request.method, "endpoint": request.url_rule.rule if request.url_rule else request.path,
-                    "path": request.path, "query": request.args.to_dict(flat=False),
-                    "result_count": g.get("result_count"), "request_id": g.get("request_id")})
+            record_read(sessions().kw["bind"], principal, {
+                "method": request.method, "endpoint": request.url_rule.rule if request.url_rule else request.path,
+                "path": request.path, "query": request.args.to_dict(flat=False),
+                "result_count": g.get("result_count"), "request_id": g.get("request_id")})
         except SQLAlchemyError:
             # A read that cannot be recorded is not served: the access log must be complete.
             log.exception("could not record an auditor's read")

@@ -7,6 +7,7 @@ from flask_smorest.utils import prepare_response
 from service.config import Settings
 from service.db import make_engine, make_session_factory
 from service.ledger.cosigned import load_policy
+from service.ledger.proofs import ProofReader
 from service.ledger.signer import Signer
 from service.web import access_log, console, http, logs, metrics, rate_limits, security_headers
 from service.web.api.common import RATE_LIMITED
@@ -75,6 +76,7 @@ def create_web_app(test_config: dict | None = None) -> Flask:
     app.extensions["db_sessions"] = make_session_factory(engine)
     app.extensions["ledger_signer"] = Signer(app.config["LEDGER_ORIGIN"], key_path=app.config["LEDGER_SIGNING_KEY"])
     app.extensions["witness_policy"] = load_policy(app.config["LEDGER_WITNESS_POLICY"])
+    app.extensions["ledger_proofs"] = ProofReader(engine)
 
     logs.install_request_ids(app)  # first, so even a refused body gets a request id
     # after_request hooks run in reverse order: registered early, this one sees the final response.

@@ -5,6 +5,7 @@ from functools import wraps
 from flask import current_app, g, request
 from sqlalchemy.exc import OperationalError
 
+from service.db import single_statement_reads
 from service.keys.store import Principal, authenticate, hash_key
 from service.web.context import sessions
 from service.web.errors import Forbidden, Unauthorized
@@ -30,8 +31,8 @@ def known_principal(token: str) -> Principal | None:
     cached = _known.get(digest)
     if cached is not None and now - cached[1] < KEY_TRUST_SECONDS:
         return cached[0]
-    with sessions()() as session:
-        principal = authenticate(session, token)
+    with single_statement_reads(sessions().kw["bind"]) as db:
+        principal = authenticate(db, token)
     if len(_known) >= _CACHE_LIMIT:
         _known.clear()
     _known[digest] = (principal, now)

@@ -1,10 +1,7 @@
 """The one place that turns any error, domain or HTTP, into RFC 9457 problem+json."""
 import logging
-import math
-import time
 
 from flask import Flask, current_app, g, has_request_context, jsonify, request
-from flask_limiter import RateLimitExceeded
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
@@ -108,16 +105,6 @@ def register_error_handlers(app: Flask) -> None:
         status, title = next(mapped for kind, mapped in DOMAIN_STATUS.items() if isinstance(error, kind))
         headers = {"Retry-After": str(error.retry_after)} if isinstance(error, Unavailable) else None
         return problem_response(status, title, error.detail, error.errors, headers)
-
-    @app.errorhandler(RateLimitExceeded)
-    def _rate_limited(error: RateLimitExceeded):
-        # flask-limiter keeps the limit this request broke; its window says when one more request fits.
-        breached = current_app.extensions["rate_limiter"].current_limit
-        retry_after = max(1, math.ceil(breached.reset_at - time.time())) if breached else 60
-        return problem_response(429, "Too Many Requests",
-                                f"More than {error.description} for this API key (or, without a valid key, "
-                                f"this address); retry after {retry_after} s.",
-                                headers={"Retry-After": str(retry_after)})
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -19,15 +19,14 @@ def test_a_database_that_refuses_connections_is_sqlalchemys_operational_error():
             pass
 
 
-def test_a_reading_block_ends_its_settings_and_keeps_the_connections_prepared_statements(app):
+def test_a_block_with_settings_ends_them_and_keeps_the_connections_prepared_statements(app):
     engine = app.extensions["db_engine"]
     if engine.dialect.name != "postgresql":
         pytest.skip("SQLite has no prepared statements or settings to keep apart")
     with DriverConnection(engine) as db:  # the pool gives the same connection out each time (LIFO)
         db.query("SELECT 1 + %s::integer", [1], hot=True)
         before = db.query("SELECT count(*) FROM pg_prepared_statements")[0][0]
-    with DriverConnection(engine, reading=True) as db:
-        db.query("SET LOCAL max_parallel_workers_per_gather = 0")
+    with DriverConnection(engine, write=False, settings={"max_parallel_workers_per_gather": "0"}) as db:
         assert db.query("SHOW max_parallel_workers_per_gather") == [("0",)]
         db.query("SELECT 2 + %s::integer", [2], hot=True)
     with DriverConnection(engine) as db:

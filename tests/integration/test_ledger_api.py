@@ -8,7 +8,8 @@ from sqlalchemy import select
 
 from service.core.ledger import merkle, note
 from service.ledger import sequencer
-from service.ledger.tables import Checkpoint, Leaf
+from service.ledger.proofs import NodeCache, ProofReader
+from service.ledger.tables import Checkpoint, Leaf, TreeNode
 
 from ..helpers import make_event
 
@@ -78,6 +79,60 @@ def test_inclusion_and_consistency_proofs_verify(filled, client, keys):
     proof = client.get(f"/v1/ledger/proofs/consistency?first=6&second={size}").get_json()
     assert (proof["first"], proof["second"]) == (6, size)
     merkle.verify_consistency(6, size, old_root, root, [b64d(p) for p in proof["proof"]])
+
+
+def test_a_proof_after_new_entries_uses_the_new_checkpoint(filled, client, keys):
+    """The worker remembers the signed size; a newer checkpoint is still seen by the next request."""
+    size, old_root = checkpoint_of(client)
+    assert client.get(f"/v1/ledger/proofs/inclusion?index=0&tree_size={size}").status_code == 200
+    assert client.get(f"/v1/ledger/proofs/inclusion?index=0&tree_size={size + 2}").status_code == 400
+    assert client.post("/v1/events", json=make_event("later"), headers=keys.reporter).status_code == 201
+    integrate(filled)
+    new_size, new_root = checkpoint_of(client)
+    assert new_size == size + 2
+    for query in (f"index={size + 1}", f"index={size + 1}&tree_size={new_size}"):
+        proof = client.get(f"/v1/ledger/proofs/inclusion?{query}").get_json()
+        assert proof["tree_size"] == new_size
+        merkle.verify_inclusion(b64d(proof["leaf_hash"]), size + 1, new_size, [b64d(p) for p in proof["proof"]],
+                                new_root)
+    for query in (f"first={size}", f"first={size}&second={new_size}"):
+        proof = client.get(f"/v1/ledger/proofs/consistency?{query}").get_json()
+        assert proof["second"] == new_size
+        merkle.verify_consistency(size, new_size, old_root, new_root, [b64d(p) for p in proof["proof"]])
+    assert client.get(f"/v1/ledger/proofs/consistency?first=1&second={new_size + 1}").status_code == 400
+
+
+def test_cached_nodes_are_the_stored_ones_and_stay_bounded(filled, client):
+    """Every level cached (the app's reader caches only levels of 256 leaves and up, beyond this tree):
+    proofs answered from the cache verify, every cached hash is the stored one, and the limit holds."""
+    reader = ProofReader(filled.extensions["db_engine"], NodeCache(min_level=0, limit=6))
+    size, root = checkpoint_of(client)
+    roots = {n: merkle.root_from_leaves([b64d(reader.inclusion(i, n)["leaf_hash"]) for i in range(n)])
+             for n in range(1, size + 1)}
+    for _ in range(2):  # the second pass finds what the first left in the cache
+        for index in range(size):
+            proof = reader.inclusion(index, size)
+            merkle.verify_inclusion(b64d(proof["leaf_hash"]), index, size, [b64d(p) for p in proof["proof"]], root)
+        for first in range(1, size + 1):
+            proof = [b64d(p) for p in reader.consistency(first, size)["proof"]]
+            merkle.verify_consistency(first, size, roots[first], root, proof)
+        assert len(reader.cache.nodes) == 6
+    with filled.extensions["db_sessions"]() as session:
+        stored = {(level, index): digest for level, index, digest in session.execute(
+            select(TreeNode.level, TreeNode.index, TreeNode.hash))}
+    assert all(stored[key] == digest for key, digest in reader.cache.nodes.items())
+
+
+@pytest.mark.parametrize("route", ["inclusion?index=3", "consistency?first=3"])
+def test_a_proof_for_a_given_size_may_be_kept(filled, client, route):
+    size, _ = checkpoint_of(client)
+    given = client.get(f"/v1/ledger/proofs/{route}&{'tree_size' if 'index' in route else 'second'}={size}")
+    assert given.status_code == 200 and given.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+    again = client.get(given.request.full_path, headers={"If-None-Match": given.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    latest = client.get(f"/v1/ledger/proofs/{route}")
+    assert latest.get_json() == given.get_json() and latest.headers["Cache-Control"] == "no-cache"
+    assert latest.headers["ETag"] == given.headers["ETag"]
 
 
 @pytest.mark.parametrize("query", [

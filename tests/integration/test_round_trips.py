@@ -1,13 +1,14 @@
-"""What one report costs PostgreSQL, counted on the wire: the design of the write path, guarded.
+"""What one report and one proof cost PostgreSQL, counted on the wire: the design of the hot paths, guarded.
 
-Not a timing: a count of the statements and round trips a single POST /v1/events sends once the worker
-is warm (rules and the key known), through a proxy that reads the protocol (tests/pg_wire.py).
+Not a timing: a count of the statements and round trips a single POST /v1/events (or proof) sends once the
+worker is warm (rules and the key known), through a proxy that reads the protocol (tests/pg_wire.py).
 """
 import pytest
 from sqlalchemy.engine import make_url
 
 from service import create_app
 from service.keys.store import create_key
+from service.ledger import sequencer
 
 from ..conftest import GENEROUS_RATE_LIMITS
 from ..helpers import make_event
@@ -61,3 +62,48 @@ def test_a_replayed_report_is_answered_from_what_is_stored(counted):
         again = client.post("/v1/events", json=make_event("twice"), headers=headers)
     assert (first.status_code, again.status_code) == (201, 200) and again.get_json() == first.get_json()
     assert sent["round_trips"] > MAX_ROUND_TRIPS
+
+
+# An auditor's page: one SELECT reads the filtered heads with their entries (audit.pages), outside any
+# transaction, and one statement appends the read's access entry with its queue row (audit.access). A
+# session around the SELECT would add BEGIN and ROLLBACK, and the ROLLBACK would make psycopg forget
+# (DEALLOCATE) the statements it had prepared: both would be parsed and planned again on every page.
+MAX_PAGE_STATEMENTS = 2
+MAX_PAGE_ROUND_TRIPS = 2
+
+
+def test_a_list_page_is_one_select_and_its_access_entry(counted, database_url):
+    app, headers, counter = counted
+    client = app.test_client()
+    for n in range(3):
+        assert client.post("/v1/events", json=make_event(f"listed-{n}"), headers=headers).status_code == 201
+    with app.app_context(), app.extensions["db_sessions"]() as session, session.begin():
+        auditor = {"Authorization": f"Bearer {create_key(session, 'auditor-counted', 'auditor')}"}
+    for _ in range(6):  # psycopg prepares a statement on its fifth execution on a connection
+        assert client.get("/v1/events?limit=2", headers=auditor).status_code == 200
+    with counter.measuring() as sent:
+        page = client.get("/v1/events?limit=2", headers=auditor)
+    assert page.status_code == 200 and len(page.get_json()["items"]) == 2, page.get_json()
+    assert sent["statements"] <= MAX_PAGE_STATEMENTS, sorted(sent.items())
+    assert sent["round_trips"] <= MAX_PAGE_ROUND_TRIPS and not sent.get("P"), sorted(sent.items())  # both prepared
+
+
+def test_a_proof_is_one_statement(counted):
+    """A proof for a given size reads its nodes, leaf hash included, in one statement: the signed size is
+    remembered (checkpoints are never removed); the latest size costs one more, which reads it afresh."""
+    app, headers, counter = counted
+    client = app.test_client()
+    for n in range(3):
+        assert client.post("/v1/events", json=make_event(f"proved-{n}"), headers=headers).status_code == 201
+    sequencer.integrate_all(app.extensions["db_sessions"], app.extensions["ledger_signer"])
+    size = int(client.get("/v1/ledger/checkpoint").get_data(as_text=True).split("\n")[1])
+    given = (f"/v1/ledger/proofs/inclusion?index=1&tree_size={size}",
+             f"/v1/ledger/proofs/consistency?first=3&second={size}")
+    latest = ("/v1/ledger/proofs/inclusion?index=1", "/v1/ledger/proofs/consistency?first=3")
+    for path in given + latest:
+        assert client.get(path).status_code == 200
+    for paths, statements in ((given, 1), (latest, 2)):
+        for path in paths:
+            with counter.measuring() as sent:
+                assert client.get(path).status_code == 200
+            assert sent["statements"] <= statements and sent["round_trips"] <= statements, (path, dict(sent))

@@ -10,7 +10,7 @@ import pytest
 
 SERVICE = Path(__file__).resolve().parents[2] / "service"
 FEATURES = ("audit", "db", "events", "keys", "ledger", "policies", "reports")
-FRAMEWORKS = ("flask", "flask_smorest", "flask_limiter", "werkzeug", "webargs", "marshmallow", "apispec")
+FRAMEWORKS = ("flask", "flask_smorest", "werkzeug", "webargs", "marshmallow", "apispec")
 ORM = ("sqlalchemy", "alembic")
 
 

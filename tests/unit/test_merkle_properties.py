@@ -5,8 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from service.core.ledger.merkle import (EMPTY_ROOT, MemoryTree, ProofError, append_batch, consistency_proof,
-                                        inclusion_proof, range_hash, root_from_leaves, tree_root, verify_consistency,
-                                        verify_inclusion)
+                                        consistency_ranges, inclusion_proof, inclusion_ranges, range_hash, range_nodes,
+                                        root_from_leaves, tree_root, verify_consistency, verify_inclusion)
 
 FAST = settings(max_examples=100, deadline=None)
 
@@ -146,3 +146,27 @@ def test_proofs_need_logarithmic_reads(size, data):
         source = _CountingSource()
         make(source)
         assert source.reads <= budget
+
+
+class _RecordingSource(_CountingSource):
+    def __init__(self):
+        super().__init__()
+        self.read: list[tuple[int, int]] = []
+
+    def subtree_hash(self, level, index):
+        self.read.append((level, index))
+        return super().subtree_hash(level, index)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(2, 2**40), st.data())
+def test_range_nodes_are_what_a_proof_reads(size, data):
+    """A proof's nodes are read in one statement from what range_nodes lists: it must be every node
+    range_hash then reads, so that the proof computed from that statement's rows is the real one."""
+    index = data.draw(st.integers(0, size - 1), label="index")
+    first = data.draw(st.integers(1, size), label="first")
+    for ranges, make in ((inclusion_ranges(index, size), lambda s: inclusion_proof(s, index, size)),
+                         (consistency_ranges(first, size), lambda s: consistency_proof(s, first, size))):
+        source = _RecordingSource()
+        make(source)
+        assert [node for start, end in ranges for node in range_nodes(start, end)] == source.read

@@ -35,17 +35,29 @@ class _Reference(Exception):
 
 def _jcs_ready(value):
     """`value` with every float JCS prints as an integer made that integer; _Reference when the fast path
-    cannot print it exactly."""
+    cannot print it exactly. A container is copied only when something in it changes: a month's report
+    (29 MB, 10**6 values, none changed) was rebuilt whole, 0.25-0.37 s against 0.13-0.2 s checked in place."""
     kind = type(value)  # exact types: a subclass (a bool is an int) takes the reference's way
     if kind is str or value is None or kind is bool:
         return value
     if kind is dict:
-        for key in value:
+        copy = None
+        for key, item in value.items():
             if type(key) is not str or (not key.isascii() and max(key) > "\uffff"):
                 raise _Reference
-        return {key: _jcs_ready(item) for key, item in value.items()}
+            if type(item) is not str and (ready := _jcs_ready(item)) is not item:
+                if copy is None:
+                    copy = dict(value)
+                copy[key] = ready
+        return value if copy is None else copy
     if kind is list or kind is tuple:
-        return [_jcs_ready(item) for item in value]
+        copy = None
+        for index, item in enumerate(value):
+            if type(item) is not str and (ready := _jcs_ready(item)) is not item:
+                if copy is None:
+                    copy = list(value)
+                copy[index] = ready
+        return value if copy is None else copy
     if kind is int:
         if -_SAFE_INT <= value <= _SAFE_INT:
             return value

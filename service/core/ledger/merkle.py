@@ -69,42 +69,69 @@ def tree_root(source: SubtreeHashes, tree_size: int) -> bytes:
     return range_hash(source, 0, tree_size)
 
 
-def inclusion_proof(source: SubtreeHashes, index: int, tree_size: int) -> list[bytes]:
-    """RFC 9162 §2.1.3.1 PATH(index, D[tree_size]), walked top-down then reversed."""
+def range_nodes(start: int, end: int) -> list[tuple[int, int]]:
+    """The (level, index) of the complete subtrees `range_hash(source, start, end)` reads, in its order."""
+    nodes, pending = [], [(start, end)]
+    while pending:
+        start, end = pending.pop()
+        n = end - start
+        if n == 0:
+            continue
+        if n & (n - 1) == 0 and start % n == 0:
+            nodes.append((n.bit_length() - 1, start // n))
+        else:
+            k = _split(n)
+            pending += [(start + k, end), (start, start + k)]  # the left half is read first
+    return nodes
+
+
+def inclusion_ranges(index: int, tree_size: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose hashes are RFC 9162 §2.1.3.1 PATH(index, D[tree_size]), in the proof's order
+    (walked top-down, then reversed)."""
     if not 0 <= index < tree_size:
         raise ValueError(f"index {index} not in tree of size {tree_size}")
-    proof, start, end = [], 0, tree_size
+    ranges, start, end = [], 0, tree_size
     while end - start > 1:
         mid = start + _split(end - start)
         if index < mid:
-            proof.append(range_hash(source, mid, end))
+            ranges.append((mid, end))
             end = mid
         else:
-            proof.append(range_hash(source, start, mid))
+            ranges.append((start, mid))
             start = mid
-    proof.reverse()
-    return proof
+    ranges.reverse()
+    return ranges
 
 
-def consistency_proof(source: SubtreeHashes, first: int, second: int) -> list[bytes]:
-    """RFC 9162 §2.1.4.1 PROOF(first, D[second]) = SUBPROOF(first, D[second], true)."""
+def inclusion_proof(source: SubtreeHashes, index: int, tree_size: int) -> list[bytes]:
+    """RFC 9162 §2.1.3.1 PATH(index, D[tree_size])."""
+    return [range_hash(source, start, end) for start, end in inclusion_ranges(index, tree_size)]
+
+
+def consistency_ranges(first: int, second: int) -> list[tuple[int, int]]:
+    """The leaf ranges whose hashes are RFC 9162 §2.1.4.1 PROOF(first, D[second]), in the proof's order."""
     if not 0 < first <= second:
         raise ValueError(f"no consistency proof from size {first} to {second}")
-    proof, start, end, whole_first = [], 0, second, True
+    ranges, start, end, whole_first = [], 0, second, True
     while end != first:
         mid = start + _split(end - start)
         if first <= mid:
-            proof.append(range_hash(source, mid, end))
+            ranges.append((mid, end))
             end = mid
         else:
-            proof.append(range_hash(source, start, mid))
+            ranges.append((start, mid))
             start, whole_first = mid, False
     # SUBPROOF(m, D[m], false) = {MTH(D[m])}; with b still true the verifier
     # already holds that hash as the old root.
     if not whole_first:
-        proof.append(range_hash(source, start, end))
-    proof.reverse()
-    return proof
+        ranges.append((start, end))
+    ranges.reverse()
+    return ranges
+
+
+def consistency_proof(source: SubtreeHashes, first: int, second: int) -> list[bytes]:
+    """RFC 9162 §2.1.4.1 PROOF(first, D[second]) = SUBPROOF(first, D[second], true)."""
+    return [range_hash(source, start, end) for start, end in consistency_ranges(first, second)]
 
 
 class MemoryTree:

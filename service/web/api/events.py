@@ -8,17 +8,18 @@ from service.audit.pages import event_page
 from service.audit.records import event_detail, event_record
 from service.audit.reviews import add_review
 from service.core.errors import Conflict
+from service.db import single_statement_reads
 from service.events import intake
 from service.events.tables import Event
 from service.web.access_log import note_read
 from service.web.api.common import ANY_ROLE, problem, protected
+from service.web.api.receipts import receipts_for_events
 from service.web.context import sessions
 from service.web.errors import flatten_errors
 from service.web.exports import OPENAPI_200 as EXPORT_200
 from service.web.exports import streamed
 from service.web.http import Blueprint
 from service.web.metrics import count_ingested
-from service.web.api.receipts import receipts_for_events
 from service.web.schemas.events import (BatchResultSchema, BatchSchema, EventDetailSchema, EventPageSchema,
                                         EventRecordSchema, ReviewInSchema, ReviewSchema, StrikeEventSchema, WaitArgs)
 from service.web.schemas.queries import EventListArgs, ExportArgs
@@ -83,8 +84,8 @@ class Events(MethodView):
     def get(self, args):
         """The latest version of each event, newest occurred_at first; reporters see their own."""
         criteria = visible_filter(args, g.principal)
-        with sessions()() as session:
-            page = event_page(session, criteria, args["limit"], args.get("cursor"))
+        with single_statement_reads(sessions().kw["bind"]) as db:
+            page = event_page(db, criteria, args["limit"], args.get("cursor"))
         note_read(len(page.items))
         # Returned as built, not dumped through EventPageSchema again: list_item already makes the
         # schema's shape (the contract fuzzing checks every answer against openapi.yaml), and the

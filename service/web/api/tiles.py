@@ -9,7 +9,7 @@ from service.core.ledger import tiles
 from service.ledger import tiles as stored_tiles
 from service.ledger.reads import signed_size
 from service.web.api.common import problem, protected, rate_limited
-from service.web.api.ledger import READERS
+from service.web.api.ledger import IMMUTABLE, READERS
 from service.web.context import sessions
 from service.web.http import Blueprint
 
@@ -17,8 +17,7 @@ blp = Blueprint("tiles", __name__, url_prefix="/v1/ledger",
                 description="The ledger as C2SP tlog-tiles: <prefix> is /v1/ledger, so a tlog client reads "
                             "/v1/ledger/checkpoint, /v1/ledger/tile/<L>/<N>[.p/<W>] and "
                             "/v1/ledger/tile/entries/<N>[.p/<W>]")
-# A tile of a given width never changes (tlog-tiles: "this endpoint is immutable").
-IMMUTABLE = "public, max-age=31536000, immutable"
+# A tile of a given width never changes (tlog-tiles: "this endpoint is immutable"): IMMUTABLE.
 OCTETS = "application/octet-stream"
 # Gzip at level 6 keeps most of the gain on JSON entries for a fraction of level 9's time.
 GZIP_LEVEL = 6
