@@ -216,7 +216,8 @@ class Bench:
         finally:
             service.stop()
         self.attempt(("verify_entries_per_s", "verify_cpu_us_per_entry"), "ledger verify", self.verify, "verify")
-        self.attempt(("export_events_per_s", "export_rss_growth_mib"), "export", lambda: self.exports(auditor), "export")
+        self.attempt(("export_events_per_s", "export_rss_growth_mib"), "export", lambda: self.exports(auditor),
+                     "export")
 
     def run(self) -> dict:
         WORK.mkdir(parents=True, exist_ok=True)
