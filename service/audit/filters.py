@@ -5,7 +5,7 @@ import uuid
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 
-from sqlalchemy import Select, and_, select, tuple_
+from sqlalchemy import BindParameter, Select, and_, literal, select, tuple_
 
 from service.core.errors import InvalidInput
 from service.core.time import format_utc, parse_rfc3339
@@ -93,12 +93,11 @@ def newest_first(query: Select, criteria: EventFilter) -> Select:
 def older_than(query: Select, criteria: EventFilter, occurred_at: datetime, head_id: str) -> Select:
     """Rows after (occurred_at, id) in newest-first order. A row-value comparison, not an OR: both
     databases turn it into an index range, so the thousandth page costs what the first does."""
-    return query.where(tuple_(*order_keys(criteria)) < (occurred_at, head_id))
-
-
-def after_cursor(query: Select, criteria: EventFilter, cursor: str | None) -> Select:
-    """Keyset pagination: rows strictly after the last one shown, so inserts never shift a page."""
-    return query if cursor is None else older_than(query, criteria, *decode_cursor(cursor))
+    keys = order_keys(criteria)
+    # Each value typed as its column (a bound parameter is taken as it is: a statement built once, reused).
+    bounds = [value if isinstance(value, BindParameter) else literal(value, key.type)
+              for value, key in zip((occurred_at, head_id), keys)]
+    return query.where(tuple_(*keys) < tuple_(*bounds))
 
 
 def encode_cursor(head: EventHead) -> str:

@@ -1,10 +1,10 @@
 """Strike reports: submit, submit in batches, correct, read back."""
-from flask import g, jsonify, request
+from flask import Response, g, jsonify, request
 from flask.views import MethodView
 
 from service.audit import exports
 from service.audit.filters import visible_filter
-from service.audit.pages import event_page
+from service.audit.pages import event_page_json
 from service.audit.records import event_detail, event_record
 from service.audit.reviews import add_review
 from service.core.errors import Conflict
@@ -85,12 +85,12 @@ class Events(MethodView):
         """The latest version of each event, newest occurred_at first; reporters see their own."""
         criteria = visible_filter(args, g.principal)
         with single_statement_reads(sessions().kw["bind"]) as db:
-            page = event_page(db, criteria, args["limit"], args.get("cursor"))
-        note_read(len(page.items))
-        # Returned as built, not dumped through EventPageSchema again: list_item already makes the
-        # schema's shape (the contract fuzzing checks every answer against openapi.yaml), and the
-        # second pass cost a third of a page's time at a million events.
-        return jsonify({"items": page.items, "next_cursor": page.next_cursor})
+            body, count = event_page_json(db, criteria, args["limit"], args.get("cursor"))
+        note_read(count)
+        # Returned as built, not dumped through EventPageSchema again: the items have the schema's shape
+        # (the contract fuzzing checks every answer against openapi.yaml), and a second pass cost a third
+        # of a page's time at a million events.
+        return Response(body, mimetype="application/json")
 
     @protected(blp, *WRITERS)
     @blp.arguments(WAIT_ARGS, location="query")
