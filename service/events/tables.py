@@ -71,6 +71,9 @@ class EventHead(Base):
         Index("ix_event_heads_family", "family", "occurred_at"),
         # A reporting system looks its report up by its own id (GET /v1/events?source_event_id=).
         Index("ix_event_heads_source_event_id", "source_event_id", "reporter"),
+        # `ledger verify` finds each head by the entries it names, a range of them per piece of leaves.
+        Index("ix_event_heads_ledger_entry_id", "ledger_entry_id"),
+        Index("ix_event_heads_evaluation_entry_id", "evaluation_entry_id"),
     )
     id: Mapped[str] = mapped_column(String(36), primary_key=True)  # the first version's id: stable
     event_id: Mapped[str] = mapped_column(ForeignKey("events.id"), unique=True)  # the latest version
