@@ -161,8 +161,9 @@ class LeafChecker:
 
     def check(self, rows: Iterable[tuple]) -> tuple[list[bytes], list[tuple[tuple, dict]]]:
         """The hot loop: one SHA-256 and a few comparisons per leaf. Returns (leaf hashes, selected)."""
-        sha, needles, wanted, expected = hashlib.sha256, _NEEDLES, self.wanted, self.expected
+        sha, needles, wanted, expected, loads = hashlib.sha256, _NEEDLES, self.wanted, self.expected, orjson.loads
         digests, selected = [], []
+        keep = selected.append
         for row in rows:
             index, entry_id, entry_type, canonical, stored, node = row[:6]
             if expected is None:
@@ -173,7 +174,18 @@ class LeafChecker:
                 digest = sha(b"\x00" + canonical).digest()
                 if digest != stored or node != stored or index != expected:
                     self._leaf_problems(row, digest, expected)
-                if entry_type in wanted or needles.get(entry_type, _NUL) not in canonical:
+                if entry_type in wanted:
+                    # _typed inlined for its common case (an object of the stored type), a fifth
+                    # of the loop's time; anything else goes through it and is parsed again.
+                    try:
+                        document = loads(canonical)
+                    except ValueError:
+                        document = None
+                    if type(document) is dict and document.get("entry_type") == entry_type:
+                        keep((row, document))
+                    else:
+                        self._typed(row, selected)
+                elif needles.get(entry_type, _NUL) not in canonical:
                     self._typed(row, selected)
             expected = index + 1
             if digest is not None:
