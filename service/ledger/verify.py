@@ -607,10 +607,14 @@ def _merge_joins(conn: Connection) -> Iterator[None]:
 
 def _unintegrated(conn: Connection, report: ProblemLog) -> None:
     """An entry that is neither a leaf nor waiting for the sequencer was dropped from the tree."""
-    query = (select(LedgerEntry.id, LedgerEntry.entry_type)
-             .where(~exists().where(Leaf.entry_id == LedgerEntry.id),
-                    ~exists().where(PendingEntry.entry_id == LedgerEntry.id))
-             .order_by(LedgerEntry.id).execution_options(yield_per=BATCH))
+    # The ids first, from the index alone (OFFSET 0 keeps the planner from merging the two): reading
+    # each entry's type on the way took the anti-join from 1.1 to 4.0 s at two million entries.
+    dropped = (select(LedgerEntry.id).where(~exists().where(Leaf.entry_id == LedgerEntry.id),
+                                            ~exists().where(PendingEntry.entry_id == LedgerEntry.id))
+               .offset(0).subquery())
+    typed = aliased(LedgerEntry)
+    query = (select(dropped.c.id, typed.entry_type).join(typed, typed.id == dropped.c.id)
+             .order_by(dropped.c.id).execution_options(yield_per=BATCH))
     for entry_id, entry_type in conn.execute(query):
         report(f"entry {entry_id} ({entry_type}) is neither a leaf nor pending")
 
