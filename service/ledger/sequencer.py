@@ -40,7 +40,10 @@ def integrate(session: Session, signer: Signer, batch_size: int = 5000) -> int:
     if not pending and previous is not None:
         return 0
     tree = StoredTree(session)
-    nodes = merkle.append_batch(size, [leaf_hash for _, leaf_hash in pending], tree.subtree_hash)
+    hashes = [leaf_hash for _, leaf_hash in pending]
+    # The stored nodes the batch combines with (at most one a level) in one query, not one query each.
+    tree.prefetch(lambda source: merkle.append_batch(size, hashes, source.subtree_hash))
+    nodes = merkle.append_batch(size, hashes, tree.subtree_hash)
     now = utcnow()
     if pending:
         session.execute(insert(Leaf), [{"leaf_index": size + i, "entry_id": entry_id, "integrated_at": now}
