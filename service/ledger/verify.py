@@ -19,13 +19,14 @@ from sqlalchemy import JSON, Text, and_, cast, create_engine, event, exists, fun
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import aliased
 
+from service.audit.tables import Review
+from service.core.collector import collector_paused
 from service.core.ledger.checks import (LeafChecker, ProblemLog, RootTracker, Verification, gap_line, leaf_label,
                                         parse_json)
 from service.core.ledger.merkle import HASH_SIZE
-from service.db import make_engine
-from service.audit.tables import Review
 from service.core.rules.engine import SEVERITIES
 from service.core.time import format_utc, parse_rfc3339
+from service.db import make_engine
 from service.events.tables import Event, EventHead
 from service.ledger.bundle import BATCH, write_bundle
 from service.ledger.tables import Checkpoint, Leaf, LedgerEntry, PendingEntry, TreeNode
@@ -383,7 +384,7 @@ def verify_database(engine: Engine, verifiers: str | Sequence[str], echo: Callab
     reading the same exported snapshot; this process folds their leaf hashes into the root in order.
     """
     report, started = ProblemLog(echo), time.perf_counter()
-    with snapshot(engine) as conn, _collector_paused():
+    with snapshot(engine) as conn, collector_paused():
         roots = RootTracker(_checkpoints(conn), verifiers, report)
         pieces = _plan(conn, leaves_per_read)
         per_task = max(1, leaves_per_task // leaves_per_read)
@@ -466,7 +467,7 @@ _worker: dict = {}  # a worker process's connection, inside the shared snapshot,
 
 
 def _start_worker(url: str, shared: str) -> None:
-    gc.disable()  # see _collector_paused
+    gc.disable()  # the worker only checks entries: see core.collector
     engine = make_engine(url, pool_size=1)
     context = snapshot(engine, shared)
     _worker.update(engine=engine, context=context, conn=context.__enter__())
@@ -479,19 +480,6 @@ def _check_task(task: list[Piece]) -> TaskChecked:
     digests: list[bytes] = []
     compared = _check_leaves(_worker["conn"], task, checker, report, digests.extend)
     return TaskChecked(checker.first, checker.expected, b"".join(digests), lines, compared)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Parsed entries are trees of fresh dicts, freed by reference counting batch by batch; left on,
-    the cycle collector keeps rescanning them and costs a fifth of the run (measured) for nothing."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def compare_rows(selected: list[tuple[tuple, dict]], report: ProblemLog) -> None:

@@ -1,13 +1,10 @@
 """Making and storing reports: each stored report's SHA-256 becomes a `report_generated` ledger entry,
 and a scheduled period's report is stored again, as its next revision, when its period has new data."""
-import gc
-from contextlib import contextmanager
-from typing import Iterator
-
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.core.collector import collector_paused
 from service.core.errors import NotFound
 from service.core.ledger.canonical import document_sha256
 from service.core.time import format_utc, utcnow
@@ -18,21 +15,6 @@ from service.reports import revisions
 from service.reports.compute import compute_report, policies_in_force, revision_basis
 from service.reports.periods import Period
 from service.reports.tables import Report
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """A month's report is some 10**6 fresh dicts, lists and strings (29 MB of JSON at 108,000 events), none
-    in a cycle: reference counting frees them all. Left on, the cycle collector rescans the growing heap
-    (and a worker's geography and policies) again and again while they are built: 0.6-1.2 s of a
-    report's 2-2.5 s of Python, measured in-process on PostgreSQL at 1M events."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def current_report(sessions: sessionmaker, signer: sequencer.Signer, period: Period) -> dict:
